@@ -51,8 +51,8 @@ struct event {
 	char		model[48];	/* product name when known */
 	struct job_info	job;		/* job_* */
 	struct hms_info	hms;		/* hms_* */
-	int		down_secs;	/* printer_offline: silent for; printer_online: was away for;
-					   -1 unknown (event_init) */
+	int		down_secs;	/* printer_offline: silent for; printer_online: was
+					   away for; -1 unknown (event_init) */
 };
 
 const char	*event_name(enum ev_type);	/* "job_started" */

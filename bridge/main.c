@@ -1,0 +1,427 @@
+/*
+ * main.c: the commands (run, check, test-notify), signals, and the main loop that carries
+ * printer messages through the monitors to delivery.
+ * Not for: parsing (config.c, report.c), deciding events (monitor.c) or HTTP (deliver.c).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "config.h"
+#include "deliver.h"
+#include "hms.h"
+#include "log.h"
+#include "monitor.h"
+#include "printer.h"
+#include "report.h"
+#include "xmalloc.h"
+
+#define TICK_MAX_MS	1000
+
+static volatile sig_atomic_t	quit, reload;
+
+struct bridge {
+	struct config	 *conf;
+	struct printer	**printers;
+	int		  nprinters;
+	int64_t		  offline_ms;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		quit = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bambu-bridge [-c FILE] [-p DIR] [-s DIR] [-v] "
+	    "[run | check | test-notify [EVENT]]\n");
+	exit(1);
+}
+
+/* --- webhook keys: configured, or generated once and kept in the state directory --- */
+
+static int
+key_read(const char *path, char *key, size_t keylen)
+{
+	FILE	*f;
+	size_t	 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(key, (int)keylen, f) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = strcspn(key, "\r\n");
+	key[n] = '\0';
+	return n >= API_KEY_MIN ? 0 : -1;
+}
+
+static int
+key_make(const char *path, char *key, size_t keylen)
+{
+	unsigned char	rnd[32];
+	size_t		i;
+	int		fd;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 || keylen < 2 * sizeof(rnd) + 2)
+		return -1;
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(key + 2 * i, 3, "%02x", rnd[i]);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	key[2 * sizeof(rnd)] = '\n';
+	if (write(fd, key, 2 * sizeof(rnd) + 1) != (ssize_t)(2 * sizeof(rnd) + 1) ||
+	    fsync(fd) == -1) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	key[2 * sizeof(rnd)] = '\0';
+	return 0;
+}
+
+/* The api_key of a webhook sink without one in the configuration. */
+static int
+key_for(const struct config *conf, const struct sink_conf *sc, char *key, size_t keylen)
+{
+	char	*path;
+	int	 rv = 0;
+
+	xasprintf(&path, "%s/webhook-%s.key", conf->state_dir, sc->name);
+	if (key_read(path, key, keylen) == 0)
+		log_debug("sink %s: api_key from %s", sc->name, path);
+	else if (access(path, F_OK) == 0) {
+		log_error("sink %s: %s does not hold a usable api_key (%d characters or more);"
+		    " remove it to have a new one made", sc->name, path, API_KEY_MIN);
+		rv = -1;
+	} else if (key_make(path, key, keylen) == 0)
+		log_info("sink %s: generated an api_key, kept in %s", sc->name, path);
+	else {
+		log_warn("sink %s: cannot create %s", sc->name, path);
+		rv = -1;
+	}
+	free(path);
+	return rv;
+}
+
+static int
+state_dir_make(const char *dir)
+{
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		log_warn("cannot create state directory %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sinks_add(const struct config *conf)
+{
+	struct sink_conf	*sc;
+	char			 key[128];
+
+	TAILQ_FOREACH(sc, &conf->sinks, entry) {
+		if (sc->kind == SINK_WEBHOOK && sc->api_key == NULL) {
+			if (key_for(conf, sc, key, sizeof(key)) == -1)
+				return -1;
+			deliver_add(sc, key);
+			explicit_bzero(key, sizeof(key));
+		} else
+			deliver_add(sc, sc->api_key);
+	}
+	return 0;
+}
+
+/* --- events --- */
+
+static void
+event_log(const struct event *ev)
+{
+	char	what[192];
+
+	switch (ev->type) {
+	case EV_HMS_ERROR:
+	case EV_HMS_WARNING:
+		snprintf(what, sizeof(what), "%s (%s, %s)", ev->hms.str, ev->hms.severity,
+		    ev->hms.module);
+		break;
+	case EV_PRINTER_OFFLINE:
+		snprintf(what, sizeof(what), "not heard from for %d s", ev->down_secs);
+		break;
+	case EV_PRINTER_ONLINE:
+		snprintf(what, sizeof(what), "back after %d s", ev->down_secs);
+		break;
+	default:
+		log_escape(what, sizeof(what), ev->job.name, strlen(ev->job.name));
+		break;
+	}
+	log_info("printer %s: %s: %s [%s]", ev->printer, event_name(ev->type), what, ev->id);
+}
+
+static void
+events_send(struct event *evs, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		event_log(&evs[i]);
+		deliver_event(&evs[i]);
+	}
+}
+
+static void
+handle_report(struct printer *p, const struct pmsg *m, int64_t now)
+{
+	struct report	 r;
+	struct event	 evs[MONITOR_OUT_MAX];
+	char		 cause[160];
+	int		 n, want_full;
+
+	if (m->kind == PM_OVERSIZE) {
+		snprintf(cause, sizeof(cause), "report of %zu bytes is over the %d byte limit",
+		    m->len, REPORT_MAX);
+		printer_bad_report(p, cause);
+		return;
+	}
+	if (report_parse(m->data, m->len, &r, cause, sizeof(cause)) == -1) {
+		printer_bad_report(p, cause);
+		return;
+	}
+	n = monitor_report(printer_monitor(p), &r, now, time(NULL), evs, &want_full);
+	if (want_full)
+		printer_pushall(p, now);
+	events_send(evs, n);
+}
+
+static void
+handle_messages(void)
+{
+	struct pmsg	*m, *next;
+	int64_t		 now = now_ms();
+
+	for (m = printer_queue_take(); m != NULL; m = next) {
+		next = m->next;
+		printer_session(m->p, m, now);
+		if (m->kind == PM_REPORT || m->kind == PM_OVERSIZE)
+			handle_report(m->p, m, now);
+		pmsg_free(m);
+	}
+}
+
+/* Time passes for every printer; returns how long the loop may sleep. */
+static int
+tick(struct bridge *b)
+{
+	struct event	 evs[MONITOR_OUT_MAX];
+	int64_t		 now = now_ms(), next = TICK_MAX_MS, t;
+	int		 i, n;
+
+	for (i = 0; i < b->nprinters; i++) {
+		printer_tick(b->printers[i], now, b->offline_ms);
+		n = monitor_tick(printer_monitor(b->printers[i]), now, time(NULL),
+		    b->offline_ms, evs);
+		events_send(evs, n);
+		t = printer_next_ms(b->printers[i], now, b->offline_ms);
+		if (t >= 0 && t < next)
+			next = t;
+		t = monitor_next_ms(printer_monitor(b->printers[i]), now, b->offline_ms);
+		if (t >= 0 && t < next)
+			next = t;
+	}
+	return (int)next;
+}
+
+static void
+signals_init(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+loop(struct bridge *b)
+{
+	struct pollfd	pfd = { .fd = printer_queue_fd(), .events = POLLIN };
+	int		timeout;
+
+	while (!quit) {
+		if (reload) {
+			reload = 0;
+			log_warnx("SIGHUP: live reload is not built yet; the configuration "
+			    "in use is kept");
+		}
+		timeout = tick(b);
+		if (poll(&pfd, 1, timeout < 0 ? 0 : timeout) == -1 && errno != EINTR)
+			fatal("poll");
+		handle_messages();
+	}
+}
+
+static int
+cmd_run(struct config *conf)
+{
+	struct bridge		 b = { .conf = conf };
+	struct printer_conf	*pc;
+	struct pmsg		*m, *next;
+	int			 i = 0;
+
+	b.offline_ms = (int64_t)conf->offline_after * 1000;
+	if (state_dir_make(conf->state_dir) == -1 || sinks_add(conf) == -1)
+		return 1;
+	if (printer_queue_init() == -1 || printer_checks_start() == -1 || deliver_start() == -1)
+		fatal("cannot start threads");
+	signals_init();
+	b.printers = xcalloc((size_t)conf->nprinters, sizeof(*b.printers));
+	TAILQ_FOREACH(pc, &conf->printers, entry)
+		b.printers[i++] = printer_new(pc);
+	b.nprinters = i;
+	log_info("bambu-bridge started: %d printers, %d sinks, offline after %d s",
+	    conf->nprinters, conf->nsinks, conf->offline_after);
+	loop(&b);
+	log_info("stopping");
+	printer_checks_stop();
+	for (i = 0; i < b.nprinters; i++)
+		printer_free(b.printers[i]);
+	for (m = printer_queue_take(); m != NULL; m = next) {
+		next = m->next;
+		pmsg_free(m);
+	}
+	free(b.printers);
+	deliver_stop();
+	return 0;
+}
+
+/* --- the other commands --- */
+
+static int
+cmd_check(struct config *conf)
+{
+	printf("%s: ok: %d printers, %d sinks\n", conf->path, conf->nprinters, conf->nsinks);
+	return 0;
+}
+
+/* A sample event of the given type, with everything a real one would carry. */
+static void
+sample_event(struct event *ev, enum ev_type type)
+{
+	time_t	now = time(NULL);
+
+	event_init(ev, type, "example-printer", "00M09A350100123");
+	snprintf(ev->model, sizeof(ev->model), "Bambu Lab X1 Carbon");
+	snprintf(ev->job.name, sizeof(ev->job.name), "Test print (bambu-bridge test-notify)");
+	snprintf(ev->job.file, sizeof(ev->job.file), "/data/Metadata/plate_1.gcode");
+	ev->job.percent = type == EV_JOB_STARTED ? 0 : type == EV_JOB_SUCCEEDED ? 100 : 42;
+	ev->job.layer = type == EV_JOB_SUCCEEDED ? 120 : 50;
+	ev->job.total_layers = 120;
+	ev->job.remaining_min = type == EV_JOB_SUCCEEDED ? 0 : 37;
+	ev->job.started = now - 3600;
+	ev->job.ended = type == EV_JOB_STARTED ? 0 : now;
+	if (type == EV_JOB_CANCELLED)
+		ev->job.error = 0x0300400C;
+	if (type == EV_HMS_ERROR)
+		hms_describe(0x0C000300, 0x00010001, ev->model, &ev->hms);
+	else
+		hms_describe(0x07000200, 0x00030002, ev->model, &ev->hms);
+	ev->down_secs = 90;
+}
+
+static int
+cmd_test_notify(struct config *conf, int argc, char **argv)
+{
+	struct event	ev;
+	int		type = EV_JOB_SUCCEEDED, rv;
+
+	if (argc > 1)
+		usage();
+	if (argc == 1 && (type = event_from_name(argv[0], strlen(argv[0]))) == -1) {
+		fprintf(stderr, "bambu-bridge: unknown event \"%s\"\n", argv[0]);
+		return 1;
+	}
+	if (conf->nsinks == 0) {
+		fprintf(stderr, "bambu-bridge: %s has no [discord] or [webhook] sink\n",
+		    conf->path);
+		return 1;
+	}
+	if (state_dir_make(conf->state_dir) == -1 || sinks_add(conf) == -1)
+		return 1;
+	sample_event(&ev, (enum ev_type)type);
+	rv = deliver_now(&ev, stdout);
+	deliver_stop();
+	return rv == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*path = DEFAULT_CONF, *pdir = NULL, *sdir = NULL, *cmd = "run";
+	struct config	*conf;
+	int		 ch, verbose = 0, rv;
+
+	while ((ch = getopt(argc, argv, "c:p:s:vh")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'p': pdir = optarg; break;
+		case 's': sdir = optarg; break;
+		case 'v': verbose++; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0)
+		cmd = argv[0];
+	log_init(verbose);
+	srandom((unsigned)now_ms() ^ (unsigned)getpid());
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 &&
+	    strcmp(cmd, "test-notify") != 0) {
+		fprintf(stderr, "bambu-bridge: unknown command \"%s\"\n", cmd);
+		usage();
+	}
+	if ((conf = config_load(path, pdir, sdir, stderr)) == NULL)
+		return 1;
+	if (strcmp(cmd, "check") == 0)
+		rv = argc > 1 ? (usage(), 1) : cmd_check(conf);
+	else if (strcmp(cmd, "test-notify") == 0)
+		rv = cmd_test_notify(conf, argc - 1, argv + 1);
+	else
+		rv = argc > 1 ? (usage(), 1) : cmd_run(conf);
+	config_free(conf);
+	return rv;
+}

@@ -1,0 +1,664 @@
+/*
+ * printer.c: one MQTT session per printer: connect over TLS, subscribe to the report topic,
+ * ask for a full report, notice silence, reconnect with back-off.
+ *
+ * Threads: Paho runs every client's callbacks on one thread of its own; they only copy what
+ * arrived into a struct pmsg, queue it and wake the main loop.  Before Paho connects to a
+ * printer with a ca_file, a worker thread checks the printer's certificate with OpenSSL
+ * directly (chain against ca_file, and CN equal to the serial, which Paho cannot check); the
+ * result comes back through the same queue.  Everything else runs on the main thread.
+ * Not for: understanding reports (report.c, monitor.c).
+ */
+#include <sys/eventfd.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <MQTTAsync.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+#include "printer.h"
+#include "report.h"
+#include "xmalloc.h"
+
+#define BACKOFF_MIN_MS		1000
+#define BACKOFF_MAX_MS		60000
+#define PUSHALL_GAP_MS		3000	/* Studio waits at least 3 s between two */
+#define WRONG_SERIAL_MS		10000	/* connected, asked, heard nothing: serial? */
+#define CHECK_TIMEOUT_MS	5000
+#define CHECK_THREADS		2
+
+enum conn {
+	C_WAIT,		/* not connected; next attempt at retry_at */
+	C_CHECKING,	/* the certificate check is queued or running */
+	C_CONNECTING,
+	C_UP,
+};
+
+struct printer {
+	char		*name;
+	char		*host;
+	int		 port;
+	char		*serial;
+	char		*code;		/* the access code: never logged */
+	char		*ca_file;
+	char		 topic_report[64];
+	char		 topic_request[64];
+	MQTTAsync	 client;
+	enum conn	 conn;
+	int64_t		 retry_at;
+	int		 backoff_ms;
+	int64_t		 up_at;
+	int64_t		 pushall_at;	/* last pushall sent; 0 never */
+	int		 probed;	/* a probe went out for the current silence */
+	int		 warned_serial;
+	unsigned	 seq;
+	struct log_once	 conn_err;
+	struct log_once	 bad_input;
+	struct monitor	 mon;
+	TAILQ_ENTRY(printer) check_entry;
+};
+
+/* --- the queue from Paho's thread and the check workers to the main loop --- */
+
+static pthread_mutex_t	 q_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pmsg	*q_head, **q_tail = &q_head;
+static int		 q_fd = -1;
+
+int
+printer_queue_init(void)
+{
+	if ((q_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		return -1;
+	return 0;
+}
+
+int
+printer_queue_fd(void)
+{
+	return q_fd;
+}
+
+static void
+post(struct printer *p, enum pmsg_kind kind, const char *data, size_t len)
+{
+	struct pmsg	*m = xcalloc(1, sizeof(*m));
+	uint64_t	 one = 1;
+
+	m->p = p;
+	m->kind = kind;
+	m->len = len;
+	if (data != NULL) {
+		m->data = xmalloc(len + 1);
+		memcpy(m->data, data, len);
+		m->data[len] = '\0';
+	}
+	pthread_mutex_lock(&q_lock);
+	*q_tail = m;
+	q_tail = &m->next;
+	pthread_mutex_unlock(&q_lock);
+	(void)write(q_fd, &one, sizeof(one));
+}
+
+static void
+post_text(struct printer *p, enum pmsg_kind kind, const char *text)
+{
+	post(p, kind, text, strlen(text));
+}
+
+struct pmsg *
+printer_queue_take(void)
+{
+	struct pmsg	*m;
+	uint64_t	 n;
+
+	(void)read(q_fd, &n, sizeof(n));
+	pthread_mutex_lock(&q_lock);
+	m = q_head;
+	q_head = NULL;
+	q_tail = &q_head;
+	pthread_mutex_unlock(&q_lock);
+	return m;
+}
+
+void
+pmsg_free(struct pmsg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->data);
+	free(m);
+}
+
+/* --- Paho's callbacks: on Paho's thread; copy, hand over, return --- */
+
+static int
+on_message(void *ctx, char *topic, int topiclen, MQTTAsync_message *msg)
+{
+	struct printer	*p = ctx;
+	size_t		 len = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
+
+	(void)topiclen;
+	if (len > REPORT_MAX)
+		post(p, PM_OVERSIZE, NULL, len);
+	else
+		post(p, PM_REPORT, msg->payload, len);
+	MQTTAsync_freeMessage(&msg);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+static void
+on_lost(void *ctx, char *cause)
+{
+	post_text(ctx, PM_LOST, cause != NULL ? cause : "connection lost");
+}
+
+static void
+on_connect(void *ctx, MQTTAsync_successData *resp)
+{
+	struct printer	*p = ctx;
+
+	(void)resp;
+	/* Subscribe on every connect: the session is clean. */
+	MQTTAsync_subscribe(p->client, p->topic_report, 0, NULL);
+	post(p, PM_CONNECTED, NULL, 0);
+}
+
+static const char *
+connack_text(int code)
+{
+	switch (code) {
+	case 1:	return "the printer refused MQTT 3.1.1";
+	case 2:	return "the printer refused the client id";
+	case 3:	return "the printer's MQTT service is unavailable";
+	case 4:	return "the printer refused the access code (bad user name or password)";
+	case 5:	return "the printer refused the access code (not authorized)";
+	default: return NULL;
+	}
+}
+
+static void
+on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
+{
+	char		 why[256], msg[128] = "";
+	const char	*t;
+	int		 code = resp != NULL ? resp->code : -1;
+
+	if (resp != NULL && resp->message != NULL)
+		log_escape(msg, sizeof(msg), resp->message, strlen(resp->message));
+	if ((t = connack_text(code)) != NULL)
+		snprintf(why, sizeof(why), "%s", t);
+	else if (msg[0] != '\0')
+		snprintf(why, sizeof(why), "%s", msg);
+	else
+		snprintf(why, sizeof(why), "connect failed (code %d)", code);
+	post_text(ctx, PM_CONNECT_FAILED, why);
+}
+
+/* --- the certificate check, on worker threads --- */
+
+static pthread_mutex_t	 c_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 c_cond = PTHREAD_COND_INITIALIZER;
+static TAILQ_HEAD(, printer) c_queue = TAILQ_HEAD_INITIALIZER(c_queue);
+static pthread_t	 c_threads[CHECK_THREADS];
+static int		 c_nthreads, c_stop;
+
+static int
+wait_fd(int fd, short events, int ms)
+{
+	struct pollfd	pfd = { .fd = fd, .events = events };
+
+	return poll(&pfd, 1, ms) == 1 ? 0 : -1;
+}
+
+/* A TCP connection with a deadline; the socket is left blocking with I/O timeouts. */
+static int
+tcp_connect(const char *host, int port, char *why, size_t whylen)
+{
+	struct addrinfo	 hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	struct timeval	 tv = { CHECK_TIMEOUT_MS / 1000, 0 };
+	char		 service[8];
+	int		 fd = -1, err = 0, rc;
+	socklen_t	 len = sizeof(err);
+
+	snprintf(service, sizeof(service), "%d", port);
+	if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
+		snprintf(why, whylen, "cannot resolve host: %s", gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, CHECK_TIMEOUT_MS) == 0 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0))
+			break;
+		snprintf(why, whylen, "cannot connect: %s",
+		    strerror(err != 0 ? err : errno == EINPROGRESS ? ETIMEDOUT : errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		return -1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void
+tls_failure(SSL *ssl, const char *serial, char *why, size_t whylen)
+{
+	long		 vr = SSL_get_verify_result(ssl);
+	X509		*cert;
+	char		 cn[128] = "", esc[128];
+	unsigned long	 e;
+
+	if (vr == X509_V_ERR_HOSTNAME_MISMATCH) {
+		if ((cert = SSL_get1_peer_certificate(ssl)) != NULL) {
+			X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName,
+			    cn, sizeof(cn));
+			X509_free(cert);
+		}
+		log_escape(esc, sizeof(esc), cn, strlen(cn));
+		snprintf(why, whylen, "certificate names \"%s\", not serial %s: a different "
+		    "printer answers at this address", esc, serial);
+	} else if (vr != X509_V_OK)
+		snprintf(why, whylen, "certificate not trusted by ca_file: %s",
+		    X509_verify_cert_error_string(vr));
+	else if ((e = ERR_peek_last_error()) != 0)
+		snprintf(why, whylen, "TLS handshake failed: %s", ERR_reason_error_string(e));
+	else
+		snprintf(why, whylen, "TLS handshake failed");
+}
+
+/*
+ * Verify the chain against ca_file and the certificate's name against the serial (a printer's
+ * certificate has CN = serial and no subjectAltName; OpenSSL then checks the CN).
+ */
+static int
+tls_check(const struct printer *p, char *why, size_t whylen)
+{
+	SSL_CTX	*ctx = NULL;
+	SSL	*ssl = NULL;
+	int	 fd = -1, rv = -1;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+		snprintf(why, whylen, "cannot set up TLS");
+		goto fail;
+	}
+	if (SSL_CTX_load_verify_locations(ctx, p->ca_file, NULL) != 1) {
+		snprintf(why, whylen, "cannot load ca_file %s", p->ca_file);
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if ((fd = tcp_connect(p->host, p->port, why, whylen)) == -1)
+		goto fail;
+	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1 ||
+	    SSL_set1_host(ssl, p->serial) != 1) {
+		snprintf(why, whylen, "cannot set up TLS");
+		goto fail;
+	}
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (SSL_connect(ssl) != 1) {
+		tls_failure(ssl, p->serial, why, whylen);
+		goto fail;
+	}
+	SSL_shutdown(ssl);
+	rv = 0;
+ fail:
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	if (fd != -1)
+		close(fd);
+	ERR_clear_error();
+	return rv;
+}
+
+static void *
+check_worker(void *arg)
+{
+	struct printer	*p;
+	char		 why[256];
+
+	(void)arg;
+	pthread_mutex_lock(&c_lock);
+	for (;;) {
+		while (!c_stop && TAILQ_EMPTY(&c_queue))
+			pthread_cond_wait(&c_cond, &c_lock);
+		if (c_stop)
+			break;
+		p = TAILQ_FIRST(&c_queue);
+		TAILQ_REMOVE(&c_queue, p, check_entry);
+		pthread_mutex_unlock(&c_lock);
+		if (tls_check(p, why, sizeof(why)) == 0)
+			post(p, PM_CHECKED, NULL, 0);
+		else
+			post_text(p, PM_CHECK_FAILED, why);
+		pthread_mutex_lock(&c_lock);
+	}
+	pthread_mutex_unlock(&c_lock);
+	return NULL;
+}
+
+int
+printer_checks_start(void)
+{
+	for (c_nthreads = 0; c_nthreads < CHECK_THREADS; c_nthreads++)
+		if (pthread_create(&c_threads[c_nthreads], NULL, check_worker, NULL) != 0)
+			return -1;
+	return 0;
+}
+
+void
+printer_checks_stop(void)
+{
+	int	i;
+
+	pthread_mutex_lock(&c_lock);
+	c_stop = 1;
+	pthread_cond_broadcast(&c_cond);
+	pthread_mutex_unlock(&c_lock);
+	for (i = 0; i < c_nthreads; i++)
+		pthread_join(c_threads[i], NULL);
+	c_nthreads = 0;
+}
+
+static void
+check_queue(struct printer *p)
+{
+	pthread_mutex_lock(&c_lock);
+	TAILQ_INSERT_TAIL(&c_queue, p, check_entry);
+	pthread_cond_signal(&c_cond);
+	pthread_mutex_unlock(&c_lock);
+}
+
+/* --- the session, on the main thread --- */
+
+struct printer *
+printer_new(const struct printer_conf *pc)
+{
+	struct printer		*p = xcalloc(1, sizeof(*p));
+	MQTTAsync_createOptions	 co = MQTTAsync_createOptions_initializer;
+	char			*uri, *id;
+	unsigned char		 rnd[4];
+
+	p->name = xstrdup(pc->name);
+	p->host = xstrdup(pc->host);
+	p->port = pc->port;
+	p->serial = xstrdup(pc->serial);
+	p->code = xstrdup(pc->access_code);
+	p->ca_file = pc->ca_file != NULL && !pc->tls_insecure ? xstrdup(pc->ca_file) : NULL;
+	snprintf(p->topic_report, sizeof(p->topic_report), "device/%s/report", p->serial);
+	snprintf(p->topic_request, sizeof(p->topic_request), "device/%s/request", p->serial);
+	monitor_init(&p->mon, p->name, p->serial);
+
+	/* A random suffix, so that two bridges never knock each other off one printer. */
+	RAND_bytes(rnd, sizeof(rnd));
+	xasprintf(&uri, "ssl://%s:%d", p->host, p->port);
+	xasprintf(&id, "bambu-bridge-%s-%02x%02x%02x%02x", p->serial, rnd[0], rnd[1], rnd[2],
+	    rnd[3]);
+	co.MQTTVersion = MQTTVERSION_3_1_1;
+	if (MQTTAsync_createWithOptions(&p->client, uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL,
+	    &co) != MQTTASYNC_SUCCESS)
+		fatalx("printer %s: cannot create an MQTT client", p->name);
+	MQTTAsync_setCallbacks(p->client, p, on_lost, on_message, NULL);
+	free(uri);
+	free(id);
+	if (p->ca_file == NULL)
+		log_warnx("printer %s: tls_insecure = yes: its certificate is not checked",
+		    p->name);
+	return p;
+}
+
+void
+printer_free(struct printer *p)
+{
+	MQTTAsync_disconnectOptions	do_ = MQTTAsync_disconnectOptions_initializer;
+	int				i;
+
+	if (p == NULL)
+		return;
+	if (MQTTAsync_isConnected(p->client)) {
+		do_.timeout = 500;
+		MQTTAsync_disconnect(p->client, &do_);
+		for (i = 0; i < 50 && MQTTAsync_isConnected(p->client); i++)
+			usleep(10000);
+	}
+	MQTTAsync_destroy(&p->client);
+	explicit_bzero(p->code, strlen(p->code));
+	free(p->code);
+	free(p->name);
+	free(p->host);
+	free(p->serial);
+	free(p->ca_file);
+	free(p);
+}
+
+const char *
+printer_name(const struct printer *p)
+{
+	return p->name;
+}
+
+struct monitor *
+printer_monitor(struct printer *p)
+{
+	return &p->mon;
+}
+
+static void
+retry_later(struct printer *p, int64_t now)
+{
+	int	jitter;
+
+	p->conn = C_WAIT;
+	if (p->backoff_ms < BACKOFF_MIN_MS)
+		p->backoff_ms = BACKOFF_MIN_MS;
+	jitter = (int)(random() % (p->backoff_ms / 5 + 1));
+	p->retry_at = now + p->backoff_ms + jitter;
+	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+}
+
+static void
+paho_connect(struct printer *p, int64_t now)
+{
+	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_SSLOptions	 so = MQTTAsync_SSLOptions_initializer;
+	int			 rc;
+
+	co.keepAliveInterval = 20;
+	co.cleansession = 1;
+	co.MQTTVersion = MQTTVERSION_3_1_1;
+	co.connectTimeout = 10;
+	co.username = "bblp";
+	co.password = p->code;
+	co.onSuccess = on_connect;
+	co.onFailure = on_connect_failure;
+	co.context = p;
+	/* verify stays 0: it would match the IP against the name, which never matches. */
+	so.enableServerCertAuth = p->ca_file != NULL;
+	so.trustStore = p->ca_file;
+	so.disableDefaultTrustStore = p->ca_file != NULL;
+	so.verify = 0;
+	co.ssl = &so;
+	if ((rc = MQTTAsync_connect(p->client, &co)) != MQTTASYNC_SUCCESS) {
+		log_once(&p->conn_err, "printer %s: cannot start connecting: %s", p->name,
+		    MQTTAsync_strerror(rc));
+		retry_later(p, now);
+		return;
+	}
+	p->conn = C_CONNECTING;
+}
+
+static void
+start_connect(struct printer *p, int64_t now)
+{
+	log_debug("printer %s: connecting to %s:%d", p->name, p->host, p->port);
+	if (p->ca_file != NULL) {
+		p->conn = C_CHECKING;
+		check_queue(p);
+	} else
+		paho_connect(p, now);
+}
+
+/* Request ids are strings and stay below 2^31. */
+static unsigned
+next_seq(struct printer *p)
+{
+	p->seq = (p->seq + 1) & 0x7fffffff;
+	return p->seq;
+}
+
+static void
+publish(struct printer *p, const char *buf)
+{
+	MQTTAsync_send(p->client, p->topic_request, (int)strlen(buf), buf, 0, 0, NULL);
+}
+
+void
+printer_pushall(struct printer *p, int64_t now)
+{
+	char	buf[128];
+
+	if (p->conn != C_UP || (p->pushall_at != 0 && now - p->pushall_at < PUSHALL_GAP_MS))
+		return;
+	p->pushall_at = now;
+	snprintf(buf, sizeof(buf), "{\"pushing\":{\"sequence_id\":\"%u\","
+	    "\"command\":\"pushall\",\"version\":1,\"push_target\":1}}", next_seq(p));
+	publish(p, buf);
+}
+
+static void
+session_up(struct printer *p, int64_t now)
+{
+	char	buf[128];
+
+	if (p->conn_err.last[0] != '\0')
+		log_info("printer %s: connected again", p->name);
+	else
+		log_info("printer %s: connected", p->name);
+	log_once_clear(&p->conn_err);
+	p->conn = C_UP;
+	p->up_at = now;
+	p->probed = 0;
+	p->warned_serial = 0;
+	p->pushall_at = 0;
+	monitor_rebase(&p->mon);
+	printer_pushall(p, now);
+	snprintf(buf, sizeof(buf), "{\"info\":{\"sequence_id\":\"%u\","
+	    "\"command\":\"get_version\"}}", next_seq(p));
+	publish(p, buf);
+}
+
+void
+printer_session(struct printer *p, const struct pmsg *m, int64_t now)
+{
+	switch (m->kind) {
+	case PM_CHECKED:
+		paho_connect(p, now);
+		break;
+	case PM_CHECK_FAILED:
+		log_once(&p->conn_err, "printer %s: refused: %s", p->name, m->data);
+		retry_later(p, now);
+		break;
+	case PM_CONNECTED:
+		session_up(p, now);
+		break;
+	case PM_CONNECT_FAILED:
+		log_once(&p->conn_err, "printer %s: cannot connect to %s:%d: %s", p->name,
+		    p->host, p->port, m->data);
+		retry_later(p, now);
+		break;
+	case PM_LOST:
+		log_warnx("printer %s: connection lost", p->name);
+		retry_later(p, now);
+		break;
+	case PM_REPORT:
+	case PM_OVERSIZE:
+		/* A report proves the session works: the next outage starts the back-off anew. */
+		p->backoff_ms = 0;
+		p->probed = 0;
+		break;
+	}
+}
+
+/* Silence on a session that is up: warn about the serial, probe, then reconnect. */
+static void
+watch_silence(struct printer *p, int64_t now, int64_t offline_ms)
+{
+	MQTTAsync_disconnectOptions do_ = MQTTAsync_disconnectOptions_initializer;
+	int64_t		last = p->mon.pres.last_ms > p->up_at ? p->mon.pres.last_ms : p->up_at;
+	int64_t		silent = now - last;
+
+	if (p->mon.pres.last_ms < p->up_at && !p->warned_serial &&
+	    now - p->up_at >= WRONG_SERIAL_MS) {
+		p->warned_serial = 1;
+		log_warnx("printer %s: connected, but no report %d s after asking for one: "
+		    "is serial %s right? (it is case-sensitive)", p->name,
+		    (int)((now - p->up_at) / 1000), p->serial);
+	}
+	if (silent >= offline_ms / 2 && !p->probed) {
+		p->probed = 1;
+		log_debug("printer %s: silent for %d s: asking for a full report", p->name,
+		    (int)(silent / 1000));
+		printer_pushall(p, now);
+	}
+	if (silent >= offline_ms) {
+		log_warnx("printer %s: silent for %d s after a probe: reconnecting", p->name,
+		    (int)(silent / 1000));
+		do_.timeout = 0;
+		MQTTAsync_disconnect(p->client, &do_);
+		retry_later(p, now);
+	}
+}
+
+void
+printer_tick(struct printer *p, int64_t now, int64_t offline_ms)
+{
+	if (p->conn == C_WAIT && now >= p->retry_at)
+		start_connect(p, now);
+	else if (p->conn == C_UP)
+		watch_silence(p, now, offline_ms);
+}
+
+int64_t
+printer_next_ms(const struct printer *p, int64_t now, int64_t offline_ms)
+{
+	int64_t	last, at;
+
+	if (p->conn == C_WAIT)
+		return p->retry_at > now ? p->retry_at - now : 0;
+	if (p->conn != C_UP)
+		return -1;
+	last = p->mon.pres.last_ms > p->up_at ? p->mon.pres.last_ms : p->up_at;
+	at = last + (p->probed ? offline_ms : offline_ms / 2);
+	if (!p->warned_serial && p->mon.pres.last_ms < p->up_at &&
+	    p->up_at + WRONG_SERIAL_MS < at)
+		at = p->up_at + WRONG_SERIAL_MS;
+	return at > now ? at - now : 0;
+}
+
+void
+printer_bad_report(struct printer *p, const char *cause)
+{
+	log_once(&p->bad_input, "printer %s: dropped a report: %s", p->name, cause);
+}

@@ -147,6 +147,7 @@ end_job(struct job *j, const struct fields *f, int64_t now, time_t wall,
 	j->cur.ended = wall;
 	switch (f->state) {
 	case GS_FINISH:
+		update_progress(&j->cur, f);
 		j->cur.percent = 100;
 		return emit(out, n, EV_JOB_SUCCEEDED, &j->cur);
 	case GS_FAILED:

@@ -35,7 +35,7 @@
 #include "xmalloc.h"
 
 #define BACKOFF_MIN_MS		1000
-#define BACKOFF_MAX_MS		60000
+#define BACKOFF_MAX_MS		30000	/* a LAN printer: retrying is cheap */
 #define PUSHALL_GAP_MS		3000	/* Studio waits at least 3 s between two */
 #define WRONG_SERIAL_MS		10000	/* connected, asked, heard nothing: serial? */
 #define CHECK_TIMEOUT_MS	5000
@@ -248,7 +248,7 @@ tcp_connect(const char *host, int port, char *why, size_t whylen)
 		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, CHECK_TIMEOUT_MS) == 0 &&
 		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0))
 			break;
-		snprintf(why, whylen, "cannot connect: %s",
+		snprintf(why, whylen, "%s",
 		    strerror(err != 0 ? err : errno == EINPROGRESS ? ETIMEDOUT : errno));
 		close(fd);
 		fd = -1;
@@ -299,6 +299,7 @@ tls_check(const struct printer *p, char *why, size_t whylen)
 	SSL	*ssl = NULL;
 	int	 fd = -1, rv = -1;
 
+	/* Returns 0, -1 (the certificate or TLS failed) or -2 (no connection at all). */
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
@@ -310,8 +311,10 @@ tls_check(const struct printer *p, char *why, size_t whylen)
 		goto fail;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if ((fd = tcp_connect(p->host, p->port, why, whylen)) == -1)
+	if ((fd = tcp_connect(p->host, p->port, why, whylen)) == -1) {
+		rv = -2;	/* unreachable, not refused */
 		goto fail;
+	}
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1 ||
 	    SSL_set1_host(ssl, p->serial) != 1) {
 		snprintf(why, whylen, "cannot set up TLS");
@@ -349,10 +352,17 @@ check_worker(void *arg)
 		p = TAILQ_FIRST(&c_queue);
 		TAILQ_REMOVE(&c_queue, p, check_entry);
 		pthread_mutex_unlock(&c_lock);
-		if (tls_check(p, why, sizeof(why)) == 0)
+		switch (tls_check(p, why, sizeof(why))) {
+		case 0:
 			post(p, PM_CHECKED, NULL, 0);
-		else
+			break;
+		case -2:
+			post_text(p, PM_CONNECT_FAILED, why);
+			break;
+		default:
 			post_text(p, PM_CHECK_FAILED, why);
+			break;
+		}
 		pthread_mutex_lock(&c_lock);
 	}
 	pthread_mutex_unlock(&c_lock);
@@ -577,7 +587,8 @@ printer_session(struct printer *p, const struct pmsg *m, int64_t now)
 		paho_connect(p, now);
 		break;
 	case PM_CHECK_FAILED:
-		log_once(&p->conn_err, "printer %s: refused: %s", p->name, m->data);
+		log_once(&p->conn_err, "printer %s: certificate check failed, not connecting: %s",
+		    p->name, m->data);
 		retry_later(p, now);
 		break;
 	case PM_CONNECTED:

@@ -333,6 +333,33 @@ test_hms_event_fields(void)
 	CHECK_STR(evs[0].model, "Bambu Lab P1S", "model from get_version");
 }
 
+/* A job that finishes reports the layers of its last report, not of the one before. */
+static void
+test_finish_fields(void)
+{
+	struct monitor	m;
+	struct event	evs[MONITOR_OUT_MAX];
+	struct report	r;
+	char		cause[160];
+	int		n = 0, wf;
+	const char	*seq[] = {
+		IDLE_BASE, RUN_A, DELTA("\"mc_percent\":98,\"layer_num\":97"),
+		DELTA("\"gcode_state\":\"FINISH\",\"layer_num\":100,\"mc_remaining_time\":0"),
+	};
+	size_t		i;
+
+	monitor_init(&m, "a1", "03919A000000001");
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		report_parse(seq[i], strlen(seq[i]), &r, cause, sizeof(cause));
+		n = monitor_report(&m, &r, (int64_t)i * 1000, 1700000000, evs, &wf);
+	}
+	CHECK(n == 1 && evs[0].type == EV_JOB_SUCCEEDED, "one success");
+	CHECK(evs[0].job.percent == 100, "100%%: %d", evs[0].job.percent);
+	CHECK(evs[0].job.layer == 100, "last layer from the FINISH report: %d", evs[0].job.layer);
+	CHECK(evs[0].job.remaining_min == 0, "nothing remaining: %d", evs[0].job.remaining_min);
+	CHECK_STR(evs[0].model, "A1", "model guessed from the serial");
+}
+
 int
 main(void)
 {
@@ -342,5 +369,6 @@ main(void)
 		run_scenario(&scenarios[i]);
 	test_event_fields();
 	test_hms_event_fields();
+	test_finish_fields();
 	return UNIT_DONE();
 }

@@ -38,8 +38,10 @@
 #define BACKOFF_MAX_MS		30000	/* a LAN printer: retrying is cheap */
 #define PUSHALL_GAP_MS		3000	/* Studio waits at least 3 s between two */
 #define WRONG_SERIAL_MS		10000	/* connected, asked, heard nothing: serial? */
+#define PROBE_WAIT_MS		2000	/* a probe gets this long to be answered */
 #define CHECK_TIMEOUT_MS	5000
 #define CHECK_THREADS		2
+#define CN_MAX			128
 
 enum conn {
 	C_WAIT,		/* not connected; next attempt at retry_at */
@@ -63,8 +65,8 @@ struct printer {
 	int		 backoff_ms;
 	int64_t		 up_at;
 	int64_t		 pushall_at;	/* last pushall sent; 0 never */
-	int		 probed;	/* a probe went out for the current silence */
-	int		 warned_serial;
+	int64_t		 probe_at;	/* the probe of the current silence; 0 none */
+	int		 warned_serial;	/* until a report arrives */
 	unsigned	 seq;
 	struct log_once	 conn_err;
 	struct log_once	 bad_input;
@@ -262,20 +264,36 @@ tcp_connect(const char *host, int port, char *why, size_t whylen)
 	return fd;
 }
 
+/*
+ * OpenSSL keeps no peer certificate after a failed handshake, so the leaf's CN is copied
+ * while it is being verified, into the buffer hung on the SSL as app data.
+ */
+static int
+verify_note_cn(int ok, X509_STORE_CTX *xs)
+{
+	SSL	*ssl;
+	char	*cn;
+	X509	*cert;
+
+	if (X509_STORE_CTX_get_error_depth(xs) != 0)
+		return ok;
+	ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (ssl != NULL && (cn = SSL_get_app_data(ssl)) != NULL &&
+	    (cert = X509_STORE_CTX_get_current_cert(xs)) != NULL &&
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
+	    CN_MAX) < 0)
+		cn[0] = '\0';
+	return ok;
+}
+
 static void
-tls_failure(SSL *ssl, const char *serial, char *why, size_t whylen)
+tls_failure(SSL *ssl, const char *serial, const char *cn, char *why, size_t whylen)
 {
 	long		 vr = SSL_get_verify_result(ssl);
-	X509		*cert;
-	char		 cn[128] = "", esc[128];
+	char		 esc[CN_MAX];
 	unsigned long	 e;
 
 	if (vr == X509_V_ERR_HOSTNAME_MISMATCH) {
-		if ((cert = SSL_get1_peer_certificate(ssl)) != NULL) {
-			X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName,
-			    cn, sizeof(cn));
-			X509_free(cert);
-		}
 		log_escape(esc, sizeof(esc), cn, strlen(cn));
 		snprintf(why, whylen, "certificate names \"%s\", not serial %s: a different "
 		    "printer answers at this address", esc, serial);
@@ -297,6 +315,7 @@ tls_check(const struct printer *p, char *why, size_t whylen)
 {
 	SSL_CTX	*ctx = NULL;
 	SSL	*ssl = NULL;
+	char	 cn[CN_MAX] = "";
 	int	 fd = -1, rv = -1;
 
 	/* Returns 0, -1 (the certificate or TLS failed) or -2 (no connection at all). */
@@ -310,7 +329,7 @@ tls_check(const struct printer *p, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot load ca_file %s", p->ca_file);
 		goto fail;
 	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_note_cn);
 	if ((fd = tcp_connect(p->host, p->port, why, whylen)) == -1) {
 		rv = -2;	/* unreachable, not refused */
 		goto fail;
@@ -321,8 +340,9 @@ tls_check(const struct printer *p, char *why, size_t whylen)
 		goto fail;
 	}
 	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	SSL_set_app_data(ssl, cn);
 	if (SSL_connect(ssl) != 1) {
-		tls_failure(ssl, p->serial, why, whylen);
+		tls_failure(ssl, p->serial, cn, why, whylen);
 		goto fail;
 	}
 	SSL_shutdown(ssl);
@@ -544,17 +564,18 @@ publish(struct printer *p, const char *buf)
 	MQTTAsync_send(p->client, p->topic_request, (int)strlen(buf), buf, 0, 0, NULL);
 }
 
-void
+int
 printer_pushall(struct printer *p, int64_t now)
 {
 	char	buf[128];
 
 	if (p->conn != C_UP || (p->pushall_at != 0 && now - p->pushall_at < PUSHALL_GAP_MS))
-		return;
+		return -1;
 	p->pushall_at = now;
 	snprintf(buf, sizeof(buf), "{\"pushing\":{\"sequence_id\":\"%u\","
 	    "\"command\":\"pushall\",\"version\":1,\"push_target\":1}}", next_seq(p));
 	publish(p, buf);
+	return 0;
 }
 
 static void
@@ -569,8 +590,7 @@ session_up(struct printer *p, int64_t now)
 	log_once_clear(&p->conn_err);
 	p->conn = C_UP;
 	p->up_at = now;
-	p->probed = 0;
-	p->warned_serial = 0;
+	p->probe_at = 0;
 	p->pushall_at = 0;
 	monitor_rebase(&p->mon);
 	printer_pushall(p, now);
@@ -607,33 +627,58 @@ printer_session(struct printer *p, const struct pmsg *m, int64_t now)
 	case PM_OVERSIZE:
 		/* A report proves the session works: the next outage starts the back-off anew. */
 		p->backoff_ms = 0;
-		p->probed = 0;
+		p->probe_at = 0;
+		p->warned_serial = 0;
 		break;
 	}
 }
 
-/* Silence on a session that is up: warn about the serial, probe, then reconnect. */
+/* When the session last showed life: a report since it came up, or its start. */
+static int64_t
+last_sign(const struct printer *p)
+{
+	return p->mon.pres.last_ms > p->up_at ? p->mon.pres.last_ms : p->up_at;
+}
+
+/* How long a probe gets to be answered before the session is given up. */
+static int64_t
+probe_wait(int64_t offline_ms)
+{
+	return offline_ms / 2 < PROBE_WAIT_MS ? offline_ms / 2 : PROBE_WAIT_MS;
+}
+
+static void
+warn_serial(struct printer *p, int64_t now)
+{
+	p->warned_serial = 1;
+	log_warnx("printer %s: connected, but no report %d s after asking for one: "
+	    "is serial %s right? (it is case-sensitive)", p->name,
+	    (int)((now - p->up_at) / 1000), p->serial);
+}
+
+/*
+ * Silence on a session that is up: probe with a pushall once the silence has lasted half of
+ * offline_after, and give the session up when it lasted offline_after and the probe had time
+ * to be answered.  A session that never brought a report is most likely a wrong serial.
+ */
 static void
 watch_silence(struct printer *p, int64_t now, int64_t offline_ms)
 {
 	MQTTAsync_disconnectOptions do_ = MQTTAsync_disconnectOptions_initializer;
-	int64_t		last = p->mon.pres.last_ms > p->up_at ? p->mon.pres.last_ms : p->up_at;
-	int64_t		silent = now - last;
+	int64_t		silent = now - last_sign(p);
+	int		never = p->mon.pres.last_ms < p->up_at;
 
-	if (p->mon.pres.last_ms < p->up_at && !p->warned_serial &&
-	    now - p->up_at >= WRONG_SERIAL_MS) {
-		p->warned_serial = 1;
-		log_warnx("printer %s: connected, but no report %d s after asking for one: "
-		    "is serial %s right? (it is case-sensitive)", p->name,
-		    (int)((now - p->up_at) / 1000), p->serial);
-	}
-	if (silent >= offline_ms / 2 && !p->probed) {
-		p->probed = 1;
-		log_debug("printer %s: silent for %d s: asking for a full report", p->name,
+	if (never && !p->warned_serial && now - p->up_at >= WRONG_SERIAL_MS)
+		warn_serial(p, now);
+	if (silent >= offline_ms / 2 && p->probe_at == 0 && printer_pushall(p, now) == 0) {
+		p->probe_at = now;
+		log_debug("printer %s: silent for %d s: asked for a full report", p->name,
 		    (int)(silent / 1000));
-		printer_pushall(p, now);
 	}
-	if (silent >= offline_ms) {
+	if (silent >= offline_ms && p->probe_at != 0 &&
+	    now - p->probe_at >= probe_wait(offline_ms)) {
+		if (never && !p->warned_serial)
+			warn_serial(p, now);
 		log_warnx("printer %s: silent for %d s after a probe: reconnecting", p->name,
 		    (int)(silent / 1000));
 		do_.timeout = 0;
@@ -654,14 +699,21 @@ printer_tick(struct printer *p, int64_t now, int64_t offline_ms)
 int64_t
 printer_next_ms(const struct printer *p, int64_t now, int64_t offline_ms)
 {
-	int64_t	last, at;
+	int64_t	at;
 
 	if (p->conn == C_WAIT)
 		return p->retry_at > now ? p->retry_at - now : 0;
 	if (p->conn != C_UP)
 		return -1;
-	last = p->mon.pres.last_ms > p->up_at ? p->mon.pres.last_ms : p->up_at;
-	at = last + (p->probed ? offline_ms : offline_ms / 2);
+	if (p->probe_at == 0) {
+		at = last_sign(p) + offline_ms / 2;
+		if (p->pushall_at + PUSHALL_GAP_MS > at)
+			at = p->pushall_at + PUSHALL_GAP_MS;
+	} else {
+		at = last_sign(p) + offline_ms;
+		if (p->probe_at + probe_wait(offline_ms) > at)
+			at = p->probe_at + probe_wait(offline_ms);
+	}
 	if (!p->warned_serial && p->mon.pres.last_ms < p->up_at &&
 	    p->up_at + WRONG_SERIAL_MS < at)
 		at = p->up_at + WRONG_SERIAL_MS;

@@ -49,8 +49,8 @@ void		 printer_session(struct printer *, const struct pmsg *, int64_t now);
 /* Time passes: connect, retry, probe a silent session, reconnect a dead one. */
 void		 printer_tick(struct printer *, int64_t now, int64_t offline_ms);
 int64_t		 printer_next_ms(const struct printer *, int64_t now, int64_t offline_ms);
-/* Ask for a full report (rate-limited). */
-void		 printer_pushall(struct printer *, int64_t now);
+/* Ask for a full report; -1 when the last one is too recent (3 s) or the session is down. */
+int		 printer_pushall(struct printer *, int64_t now);
 /* Log a bad report from this printer, once until the reason changes. */
 void		 printer_bad_report(struct printer *, const char *cause);
 

@@ -5,7 +5,8 @@
  *
  * Not for: contacting anything (a ca_file is only checked to be a readable file), creating the
  * state directory, or generating API keys (the webhook sink does that).  Secrets (URLs, access
- * codes, API keys) are never echoed in a message.
+ * codes, API keys) are never echoed in a message; a file holding one that every user may read
+ * gets a warning, which is not a problem: the configuration is still valid.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -57,6 +58,7 @@ enum conf_type {
 	CT_SERIAL,
 	CT_DURATION,
 	CT_PORT,
+	CT_NUMBER,	/* a whole number in [min, max] */
 	CT_BOOL,
 	CT_EVENTS
 };
@@ -98,6 +100,10 @@ static const struct conf_key conf_keys[] = {
 	  "events to post, separated by spaces or commas (default all eight)" },
 	{ "ca_file", SECT_DISCORD, CT_CAFILE, 0, NULL, 1, PATH_MAX, SNK(ca_file),
 	  "extra CA bundle to trust for this sink's server" },
+	{ "retry_for", SECT_DISCORD, CT_DURATION, 0, "24h", 60, 2592000, SNK(retry_for),
+	  "keep retrying a failing delivery this long, then move it to the dead letters" },
+	{ "queue_max", SECT_DISCORD, CT_NUMBER, 0, "10000", 1, 1000000, SNK(queue_max),
+	  "deliveries kept waiting at most; newer events are refused with a log line" },
 
 	{ "name", SECT_WEBHOOK, CT_NAME, 0, NULL, 1, 63, SNK(name),
 	  "label in logs and state file names (default webhook-N)" },
@@ -109,6 +115,10 @@ static const struct conf_key conf_keys[] = {
 	  "events to send, separated by spaces or commas (default all eight)" },
 	{ "ca_file", SECT_WEBHOOK, CT_CAFILE, 0, NULL, 1, PATH_MAX, SNK(ca_file),
 	  "extra CA bundle to trust for this sink's server" },
+	{ "retry_for", SECT_WEBHOOK, CT_DURATION, 0, "24h", 60, 2592000, SNK(retry_for),
+	  "keep retrying a failing delivery this long, then move it to the dead letters" },
+	{ "queue_max", SECT_WEBHOOK, CT_NUMBER, 0, "10000", 1, 1000000, SNK(queue_max),
+	  "deliveries kept waiting at most; newer events are refused with a log line" },
 
 	{ "name", SECT_PRINTER, CT_NAME, 0, NULL, 1, 63, PRN(name),
 	  "label in events and logs (default: the file name without .conf)" },
@@ -150,6 +160,7 @@ struct conf_parse {
 	char		*dir;		/* its directory, for relative paths */
 	int		 dropin;
 	int		 line;
+	int		 secrets;	/* the file being read sets a secret key */
 	enum conf_sect	 sect;
 	int		 sect_line;
 	char		*vals[nitems(conf_keys)];	/* raw values of the current section */
@@ -207,6 +218,7 @@ static const struct {
 	[CT_SERIAL] = { conf_set_serial, 1 },
 	[CT_DURATION] = { conf_set_duration, 0 },
 	[CT_PORT] = { conf_set_port, 0 },
+	[CT_NUMBER] = { conf_set_port, 0 },
 	[CT_BOOL] = { conf_set_bool, 0 },
 	[CT_EVENTS] = { conf_set_events, 0 },
 };
@@ -223,25 +235,49 @@ conf_has_cntrl(const char *s)
 
 static void	conf_error(struct conf_parse *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+static void	conf_warn(struct conf_parse *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 /*
- * Queue a problem with the file being read.  Values are checked when their section ends, so
- * problems are queued and conf_flush writes them in line order.
+ * Queue a message about the file being read.  Values are checked when their section ends, so
+ * messages are queued and conf_flush writes them in line order.
  */
 static void
-conf_error(struct conf_parse *p, int line, const char *fmt, ...)
+conf_vqueue(struct conf_parse *p, int line, const char *prefix, const char *fmt, va_list ap)
 {
 	struct conf_msg	*m;
-	va_list		 ap;
+	char		*text;
 
-	p->nerrs++;
 	p->msgs = xrealloc(p->msgs, (p->nmsgs + 1) * sizeof(*p->msgs));
 	m = &p->msgs[p->nmsgs];
 	m->line = line;
 	m->seq = p->nmsgs++;
-	va_start(ap, fmt);
-	if (vasprintf(&m->text, fmt, ap) == -1)
+	if (vasprintf(&text, fmt, ap) == -1)
 		fatal("vasprintf");
+	xasprintf(&m->text, "%s%s", prefix, text);
+	free(text);
+}
+
+/* A problem: the configuration is refused. */
+static void
+conf_error(struct conf_parse *p, int line, const char *fmt, ...)
+{
+	va_list	ap;
+
+	p->nerrs++;
+	va_start(ap, fmt);
+	conf_vqueue(p, line, "", fmt, ap);
+	va_end(ap);
+}
+
+/* Worth fixing, but the configuration stays valid. */
+static void
+conf_warn(struct conf_parse *p, int line, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conf_vqueue(p, line, "warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -798,7 +834,10 @@ conf_default_name(struct conf_parse *p, struct printer_conf *pc)
 	}
 }
 
-/* A printer is verified against a CA bundle, or explicitly not at all; never silently. */
+/*
+ * A printer is verified against a CA bundle (ca_file), pinned on first use (neither key), or
+ * explicitly not checked at all (tls_insecure = yes); both keys at once are a contradiction.
+ */
 static void
 conf_trust(struct conf_parse *p, struct printer_conf *pc)
 {
@@ -808,9 +847,6 @@ conf_trust(struct conf_parse *p, struct printer_conf *pc)
 	conf_esc(buf, sizeof(buf), pc->name != NULL ? pc->name : "?");
 	if (pc->tls_insecure == -1)	/* a bad value, reported already */
 		pc->tls_insecure = 0;
-	else if (!has_ca && !pc->tls_insecure)
-		conf_error(p, p->sect_line, "printer \"%s\" needs ca_file (verify against "
-		    "Bambu's CA) or tls_insecure = yes", buf);
 	else if (has_ca && pc->tls_insecure)
 		conf_error(p, p->sect_line, "printer \"%s\" has both ca_file and "
 		    "tls_insecure = yes; choose one", buf);
@@ -923,6 +959,33 @@ conf_header(struct conf_parse *p, char *s)
 	p->sect_line = p->line;
 }
 
+/* Keys whose values let someone else post to a channel, or log in to a printer. */
+static int
+conf_is_secret(const struct conf_key *k)
+{
+	return k->type == CT_SECRET || k->type == CT_APIKEY ||
+	    (k->type == CT_URL && k->sect == SECT_DISCORD);
+}
+
+/*
+ * A file holding secrets should be root:bambu-bridge 0640.  Only "readable by others" is
+ * reported: the group is the service's, and an owner other than root is the admin's choice.
+ */
+static void
+conf_secret_mode(struct conf_parse *p, int fd)
+{
+	struct stat	 sb;
+	char		 buf[1024];
+	const char	*path = p->path;
+
+	if (!p->secrets || fstat(fd, &sb) == -1 || (sb.st_mode & S_IROTH) == 0)
+		return;
+	if (conf_has_cntrl(path))
+		path = conf_esc(buf, sizeof(buf), path);
+	conf_warn(p, 0, "holds secrets and is readable by others: chmod 0640 %s "
+	    "(and chown root:bambu-bridge %s)", path, path);
+}
+
 static void
 conf_keyval(struct conf_parse *p, char *s, char *eq)
 {
@@ -954,6 +1017,8 @@ conf_keyval(struct conf_parse *p, char *s, char *eq)
 	}
 	p->vals[i] = xstrdup(value);
 	p->lines[i] = p->line;
+	if (conf_is_secret(&conf_keys[i]))
+		p->secrets = 1;
 }
 
 /* One line of n bytes, newline included.  The line is never echoed: it may hold a secret. */
@@ -1002,6 +1067,7 @@ conf_read(struct conf_parse *p, const char *path, int dropin)
 	p->line = 0;
 	p->sect = SECT_NONE;
 	p->printer_line = 0;
+	p->secrets = 0;
 	while ((n = getline(&buf, &size, f)) != -1) {
 		p->line++;
 		conf_line(p, buf, (size_t)n);
@@ -1012,6 +1078,7 @@ conf_read(struct conf_parse *p, const char *path, int dropin)
 	conf_commit(p);
 	if (dropin && p->printer_line == 0)
 		conf_error(p, 0, "no [printer] section");
+	conf_secret_mode(p, fileno(f));
 	conf_flush(p);
 	free(buf);
 	fclose(f);

@@ -3,8 +3,10 @@
  * libcurl's multi interface for every sink; each sink has a queue and at most one request in
  * flight, so order holds within a sink and pacing is per sink: back-off after failures, the
  * server's word after a 429 or an exhausted rate-limit bucket, and a sink switched off when
- * Discord says its webhook is gone.  Not for: what a body says (discord.c, webhook.c, event.c)
- * or keeping events across a restart (the outbox).
+ * Discord says its webhook is gone.  Every record is in the sink's outbox (outbox.c) before
+ * deliver_event returns, and leaves it only when delivered (removed) or given up (dead/).
+ * Not for: what a body says (discord.c, webhook.c, event.c) or how files are written
+ * (outbox.c).
  *
  * Threads: deliver_add, deliver_start, deliver_stop and deliver_now run on the main thread;
  * deliver_event and deliver_queued may run on any thread; everything else runs on the delivery
@@ -12,6 +14,8 @@
  */
 #include <sys/queue.h>
 
+#include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -24,11 +28,13 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "config.h"
 #include "deliver.h"
 #include "event.h"
 #include "log.h"
+#include "outbox.h"
 #include "sink.h"
 #include "xmalloc.h"
 
@@ -41,7 +47,8 @@
 #define RATE_MAX_MS		3600000		/* believe no longer wait than this */
 #define IDLE_POLL_MS		60000
 #define DRAIN_MS		3000		/* deliver_stop lets requests finish */
-#define QUEUE_MAX		1000
+#define SPOOL_RETRY_MS		5000		/* a failed outbox write is tried again */
+#define POKE_POLL_MS		2000		/* look for records revived by `outbox retry` */
 #define REPLY_MAX		4096		/* bytes of an answer's body kept */
 #define LOGBODY_MAX		200		/* bytes of an answer's body logged */
 
@@ -49,6 +56,9 @@ struct record {
 	TAILQ_ENTRY(record)	 entry;
 	enum ev_type		 type;
 	char			 id[40];
+	char			 name[96];	/* its file in the outbox */
+	int			 spooled;	/* the file exists: the record is accepted */
+	time_t			 created;
 	char			*body;
 	size_t			 len;
 };
@@ -80,12 +90,18 @@ struct sink {
 	char			*api_key;	/* secret; webhook only */
 	char			*ca_file;
 	unsigned		 events;
+	int64_t			 retry_for;	/* seconds */
+	int			 queue_max;
+	char			 tag[2 * SHA256_DIGEST_LENGTH + 1];	/* digest of the URL */
+	struct outbox		*ob;		/* NULL: memory only (test-notify) */
 
 	/* Under deliver_lock. */
 	struct records		 queue;		/* the head is the one in flight */
 	int			 nqueued;
+	int			 unspooled;	/* records whose outbox write failed */
 	int			 disabled;
 	struct log_once		 qlo;
+	struct log_once		 spool_lo;
 
 	/* Delivery thread only. */
 	CURL			*easy;		/* the request in flight, or NULL */
@@ -95,6 +111,8 @@ struct sink {
 	char			 errbuf[CURL_ERROR_SIZE];
 	int64_t			 not_before;	/* monotonic ms */
 	int			 failures;	/* in a row, for the back-off */
+	int64_t			 spool_at;	/* next retry of failed outbox writes */
+	int64_t			 poke_at;	/* next look for revived records */
 	struct log_once		 lo;
 };
 
@@ -105,6 +123,8 @@ static int		 deliver_running;
 static atomic_int	 deliver_stopping;
 static CURLM		*deliver_multi;
 static int		 curl_ready;
+static char		*deliver_state_dir;	/* NULL: no outbox */
+static uint64_t		 deliver_seq;		/* under deliver_lock */
 
 static int64_t
 now_ms(void)
@@ -132,6 +152,7 @@ record_new(const struct event *ev, char *body)
 
 	r->type = ev->type;
 	strlcpy_utf8(r->id, ev->id, sizeof(r->id));
+	r->created = ev->when;
 	r->body = body;
 	r->len = strlen(body);
 	return r;
@@ -175,6 +196,7 @@ sink_free(struct sink *s)
 		free(s->api_key);
 	}
 	free(s->ca_file);
+	outbox_close(s->ob);
 	free(s);
 }
 
@@ -187,6 +209,104 @@ header_safe(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+void
+deliver_init(const char *state_dir)
+{
+	free(deliver_state_dir);
+	deliver_state_dir = state_dir != NULL ? xstrdup(state_dir) : NULL;
+}
+
+/* A digest of the sink's URL: a disabled sink comes back when its URL changes. */
+void
+deliver_url_tag(const char *url, char *tag, size_t len)
+{
+	unsigned char	md[SHA256_DIGEST_LENGTH];
+	size_t		i;
+
+	SHA256((const unsigned char *)url, strlen(url), md);
+	for (i = 0; i < sizeof(md) && 2 * i + 2 < len; i++)
+		snprintf(tag + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Insert r in name (= event) order; records revived from dead/ may be older. */
+static void
+queue_insert(struct sink *s, struct record *r)
+{
+	struct record	*q;
+
+	TAILQ_FOREACH_REVERSE(q, &s->queue, records, entry) {
+		if (strcmp(q->name, r->name) < 0) {
+			TAILQ_INSERT_AFTER(&s->queue, q, r, entry);
+			s->nqueued++;
+			return;
+		}
+	}
+	TAILQ_INSERT_HEAD(&s->queue, r, entry);
+	s->nqueued++;
+}
+
+static struct record *
+queue_find(struct sink *s, const char *id, const char *name)
+{
+	struct record	*r;
+
+	TAILQ_FOREACH(r, &s->queue, entry) {
+		if ((id != NULL && strcmp(r->id, id) == 0) ||
+		    (name != NULL && strcmp(r->name, name) == 0))
+			return r;
+	}
+	return NULL;
+}
+
+/* outbox_load's callback: a spooled record becomes a queued one (unless known already). */
+static void
+sink_adopt(void *arg, struct spooled *sp)
+{
+	struct sink	*s = arg;
+	struct record	*r;
+
+	pthread_mutex_lock(&deliver_lock);
+	if (queue_find(s, NULL, sp->name) != NULL) {
+		pthread_mutex_unlock(&deliver_lock);
+		free(sp->body);
+		return;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->type = sp->type;
+	strlcpy_utf8(r->id, sp->id, sizeof(r->id));
+	strlcpy_utf8(r->name, sp->name, sizeof(r->name));
+	r->spooled = 1;
+	r->created = sp->created;
+	r->body = sp->body;
+	r->len = sp->len;
+	queue_insert(s, r);
+	if (sp->seq > deliver_seq)
+		deliver_seq = sp->seq;
+	pthread_mutex_unlock(&deliver_lock);
+}
+
+/* Open s's outbox, keep it disabled if its service said so, and resume what it holds. */
+static int
+sink_outbox(struct sink *s)
+{
+	char	cause[512];
+
+	if ((s->ob = outbox_open(deliver_state_dir, s->name, cause, sizeof(cause))) == NULL) {
+		log_error("sink %s: %s", s->name, cause);
+		return -1;
+	}
+	if (outbox_disabled(s->ob, s->tag)) {
+		s->disabled = 1;
+		log_error("sink %s: stays disabled: its service said the webhook is gone; "
+		    "deliveries are kept; change its URL to enable it again", s->name);
+	} else
+		outbox_enable(s->ob);
+	outbox_load(s->ob, sink_adopt, s);
+	if (s->nqueued > 0)
+		log_info("sink %s: %d deliveries waiting in the outbox", s->name, s->nqueued);
+	return 0;
 }
 
 struct sink *
@@ -209,7 +329,14 @@ deliver_add(const struct sink_conf *sc, const char *api_key)
 	if (sc->ca_file != NULL)
 		s->ca_file = xstrdup(sc->ca_file);
 	s->events = sc->events;
+	s->retry_for = sc->retry_for > 0 ? sc->retry_for : 86400;
+	s->queue_max = sc->queue_max > 0 ? sc->queue_max : 10000;
+	deliver_url_tag(sc->url, s->tag, sizeof(s->tag));
 	TAILQ_INIT(&s->queue);
+	if (deliver_state_dir != NULL && sink_outbox(s) == -1) {
+		sink_free(s);
+		return NULL;
+	}
 	TAILQ_INSERT_TAIL(&sinks, s, entry);
 	return s;
 }
@@ -509,9 +636,12 @@ backoff_ms(int failures)
 	return base > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : base;
 }
 
-/* Remove the head record, which has been delivered or refused for good. */
+/*
+ * Remove the head record: delivered (its file goes), or given up (its file goes to dead/,
+ * where `bambu-bridge outbox retry` can bring it back).
+ */
 static void
-sink_pop(struct sink *s)
+sink_pop(struct sink *s, int bury)
 {
 	struct record	*r;
 
@@ -519,22 +649,28 @@ sink_pop(struct sink *s)
 	if ((r = TAILQ_FIRST(&s->queue)) != NULL) {
 		TAILQ_REMOVE(&s->queue, r, entry);
 		s->nqueued--;
+		if (!r->spooled)
+			s->unspooled--;
 	}
 	pthread_mutex_unlock(&deliver_lock);
+	if (r != NULL && r->spooled) {
+		if (bury ? outbox_bury(s->ob, r->name) : outbox_done(s->ob, r->name))
+			log_warn("sink %s: outbox record %s", s->name, r->name);
+	}
 	record_free(r);
 }
 
+/* Discord says the webhook is gone: stop, keep the queue, and remember across restarts. */
 static void
 sink_disable(struct sink *s, const struct result *res)
 {
-	int	n;
-
-	log_error("sink %s: %s; sink disabled", s->name, res->reason);
+	log_error("sink %s: %s; sink disabled until its URL changes (%d deliveries kept)",
+	    s->name, res->reason, s->nqueued);
 	pthread_mutex_lock(&deliver_lock);
 	s->disabled = 1;
-	n = sink_drain(s);
 	pthread_mutex_unlock(&deliver_lock);
-	log_error("sink %s: dropped %d queued deliveries", s->name, n);
+	if (s->ob != NULL && outbox_disable(s->ob, s->tag, res->reason) == -1)
+		log_warn("sink %s: cannot record that it is disabled", s->name);
 }
 
 /* Discord's bucket is empty: wait until it refills before the next request. */
@@ -558,6 +694,14 @@ sink_retry(struct sink *s, const struct result *res, int64_t now)
 {
 	int64_t	wait;
 
+	if (s->ob != NULL && time(NULL) - s->inflight->created >= s->retry_for) {
+		log_error("sink %s: gave up on %s %s after %lld s of failures (%s); moved to "
+		    "the dead letters", s->name, event_name(s->inflight->type), s->inflight->id,
+		    (long long)s->retry_for, res->reason);
+		s->failures = 0;
+		sink_pop(s, 1);
+		return;
+	}
 	s->failures++;
 	wait = backoff_ms(s->failures);
 	s->not_before = now + wait;
@@ -582,7 +726,7 @@ sink_done(struct sink *s, const struct result *res)
 		    r->id, res->status);
 		s->failures = 0;
 		log_once_clear(&s->lo);
-		sink_pop(s);
+		sink_pop(s, 0);
 		break;
 	case V_RETRY:
 		sink_retry(s, res, now);
@@ -597,10 +741,10 @@ sink_done(struct sink *s, const struct result *res)
 		sink_disable(s, res);
 		break;
 	case V_DROP:
-		log_error("sink %s: %s %s refused, not retried: %s", s->name,
-		    event_name(r->type), r->id, res->reason);
+		log_error("sink %s: %s %s refused, not retried (moved to the dead letters): %s",
+		    s->name, event_name(r->type), r->id, res->reason);
 		s->failures = 0;
-		sink_pop(s);
+		sink_pop(s, 1);
 		break;
 	}
 	s->inflight = NULL;
@@ -715,6 +859,9 @@ deliver_more(int64_t now, int64_t *deadline)
 	return 0;
 }
 
+static void	sink_spool_retry(struct sink *, int64_t);
+static void	sink_poked(struct sink *, int64_t);
+
 static void *
 deliver_main(void *arg)
 {
@@ -724,8 +871,11 @@ deliver_main(void *arg)
 
 	(void)arg;
 	while (deliver_more((now = now_ms()), &deadline)) {
-		TAILQ_FOREACH(s, &sinks, entry)
+		TAILQ_FOREACH(s, &sinks, entry) {
+			sink_spool_retry(s, now);
+			sink_poked(s, now);
 			sink_launch(s, now);
+		}
 		timeout = deliver_timeout(now);
 		if (deadline != 0 && deadline - now < timeout)
 			timeout = (int)(deadline - now);
@@ -789,9 +939,12 @@ deliver_stop(void)
 	deliver_join();
 	while ((s = TAILQ_FIRST(&sinks)) != NULL) {
 		TAILQ_REMOVE(&sinks, s, entry);
-		if (s->nqueued > 0)
-			log_warnx("sink %s: %d deliveries not sent at shutdown", s->name,
-			    s->nqueued);
+		if (s->nqueued - s->unspooled > 0)
+			log_info("sink %s: %d deliveries stay in the outbox for the next start",
+			    s->name, s->nqueued - s->unspooled);
+		if (s->unspooled > 0)
+			log_error("sink %s: %d deliveries could not be written to the outbox "
+			    "and are lost", s->name, s->unspooled);
 		sink_free(s);
 	}
 	if (curl_ready) {
@@ -800,24 +953,95 @@ deliver_stop(void)
 	}
 }
 
-/* Append r to s's queue; a disabled or overfull sink does not take it. */
+/* Sequence numbers order the outbox's files: increasing, also across restarts. */
+static uint64_t
+seq_next(void)
+{
+	uint64_t	t = (uint64_t)time(NULL) << 20;
+
+	deliver_seq = deliver_seq + 1 > t ? deliver_seq + 1 : t;
+	return deliver_seq;
+}
+
+/* Write r into s's outbox; on failure (a full disk) it stays in memory and is tried again. */
+static void
+record_spool(struct sink *s, struct record *r)
+{
+	if (s->ob == NULL)
+		return;
+	if (outbox_put(s->ob, strtoull(r->name, NULL, 16), r->id, r->type, r->created, r->body,
+	    r->len, r->name, sizeof(r->name)) == 0) {
+		r->spooled = 1;
+		log_once_clear(&s->spool_lo);
+		return;
+	}
+	log_once(&s->spool_lo, "sink %s: cannot write to the outbox: %s; the delivery is kept "
+	    "in memory and the write tried again", s->name, strerror(errno));
+	s->unspooled++;
+}
+
+/*
+ * Queue r on s, in its outbox first.  Over queue_max the event is refused with a log line;
+ * an event already queued (the same id, regenerated after a crash) is not queued twice.
+ */
 static void
 sink_enqueue(struct sink *s, struct record *r)
 {
 	int	kept = 0;
 
 	pthread_mutex_lock(&deliver_lock);
-	if (!s->disabled && s->nqueued < QUEUE_MAX) {
+	if (queue_find(s, r->id, NULL) != NULL)
+		log_debug("sink %s: %s is queued already", s->name, r->id);
+	else if (s->nqueued < s->queue_max) {
+		snprintf(r->name, sizeof(r->name), "%016" PRIx64, seq_next());
+		record_spool(s, r);
 		TAILQ_INSERT_TAIL(&s->queue, r, entry);
 		s->nqueued++;
 		kept = 1;
 		log_once_clear(&s->qlo);
-	} else if (!s->disabled)
-		log_once(&s->qlo, "sink %s: %d deliveries queued already; dropping new ones",
-		    s->name, s->nqueued);
+	} else
+		log_once(&s->qlo, "sink %s: queue_max (%d) deliveries are waiting; refusing new "
+		    "ones until it drains", s->name, s->queue_max);
 	pthread_mutex_unlock(&deliver_lock);
 	if (!kept)
 		record_free(r);
+}
+
+/* Records whose outbox write failed: try again, in order. */
+static void
+sink_spool_retry(struct sink *s, int64_t now)
+{
+	struct record	*r;
+
+	if (s->ob == NULL || s->unspooled == 0 || now < s->spool_at)
+		return;
+	s->spool_at = now + SPOOL_RETRY_MS;
+	pthread_mutex_lock(&deliver_lock);
+	TAILQ_FOREACH(r, &s->queue, entry) {
+		if (!r->spooled) {
+			s->unspooled--;
+			record_spool(s, r);
+		}
+	}
+	if (outbox_sync(s->ob) == -1)
+		log_warn("sink %s: cannot sync the outbox", s->name);
+	pthread_mutex_unlock(&deliver_lock);
+}
+
+/* `bambu-bridge outbox retry` moved dead records back: take them in. */
+static void
+sink_poked(struct sink *s, int64_t now)
+{
+	int	before = s->nqueued;
+
+	if (s->ob == NULL || now < s->poke_at)
+		return;
+	s->poke_at = now + POKE_POLL_MS;
+	if (!outbox_poked(s->ob))
+		return;
+	outbox_load(s->ob, sink_adopt, s);
+	log_info("sink %s: %d deliveries brought back from the dead letters", s->name,
+	    s->nqueued - before);
 }
 
 static char *
@@ -836,6 +1060,11 @@ deliver_event(const struct event *ev)
 	TAILQ_FOREACH(s, &sinks, entry) {
 		if (s->events & (1u << ev->type))
 			sink_enqueue(s, record_new(ev, sink_render(s, ev)));
+	}
+	/* One directory fsync per sink and event: now the event is accepted. */
+	TAILQ_FOREACH(s, &sinks, entry) {
+		if (s->ob != NULL && outbox_sync(s->ob) == -1)
+			log_warn("sink %s: cannot sync the outbox", s->name);
 	}
 	pthread_mutex_lock(&deliver_lock);
 	if (deliver_multi != NULL)

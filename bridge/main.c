@@ -23,13 +23,17 @@
 #include "hms.h"
 #include "log.h"
 #include "monitor.h"
+#include "outbox.h"
+#include "persist.h"
 #include "printer.h"
 #include "report.h"
+#include "trust.h"
 #include "xmalloc.h"
 
 #define TICK_MAX_MS	1000
 
 static volatile sig_atomic_t	quit, reload;
+static const char		*state_dir;	/* the configuration's, for persist_save */
 
 struct bridge {
 	struct config	 *conf;
@@ -60,7 +64,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bambu-bridge [-c FILE] [-p DIR] [-s DIR] [-v] "
-	    "[run | check | test-notify [EVENT]]\n");
+	    "[run | check | test-notify [EVENT] | outbox [retry [SINK]] | trust NAME]\n");
 	exit(1);
 }
 
@@ -149,14 +153,18 @@ sinks_add(const struct config *conf)
 	struct sink_conf	*sc;
 	char			 key[128];
 
+	struct sink		*s;
+
 	TAILQ_FOREACH(sc, &conf->sinks, entry) {
 		if (sc->kind == SINK_WEBHOOK && sc->api_key == NULL) {
 			if (key_for(conf, sc, key, sizeof(key)) == -1)
 				return -1;
-			deliver_add(sc, key);
+			s = deliver_add(sc, key);
 			explicit_bzero(key, sizeof(key));
 		} else
-			deliver_add(sc, sc->api_key);
+			s = deliver_add(sc, sc->api_key);
+		if (s == NULL)
+			return -1;
 	}
 	return 0;
 }
@@ -187,15 +195,21 @@ event_log(const struct event *ev)
 	log_info("printer %s: %s: %s [%s]", ev->printer, event_name(ev->type), what, ev->id);
 }
 
+/*
+ * Events go to the outbox first; only then is the printer's new state written, so a crash
+ * in between regenerates the event (with the same id) rather than losing it.
+ */
 static void
-events_send(struct event *evs, int n)
+events_send(struct printer *p, struct event *evs, int n)
 {
-	int	i;
+	struct monitor	*m = printer_monitor(p);
+	int		 i;
 
 	for (i = 0; i < n; i++) {
 		event_log(&evs[i]);
 		deliver_event(&evs[i]);
 	}
+	persist_save(state_dir, m->serial, &m->job, printer_saved(p), 0);
 }
 
 static void
@@ -219,7 +233,7 @@ handle_report(struct printer *p, const struct pmsg *m, int64_t now)
 	n = monitor_report(printer_monitor(p), &r, now, time(NULL), evs, &want_full);
 	if (want_full)
 		printer_pushall(p, now);
-	events_send(evs, n);
+	events_send(p, evs, n);
 }
 
 static void
@@ -249,7 +263,7 @@ tick(struct bridge *b)
 		printer_tick(b->printers[i], now, b->offline_ms);
 		n = monitor_tick(printer_monitor(b->printers[i]), now, time(NULL),
 		    b->offline_ms, evs);
-		events_send(evs, n);
+		events_send(b->printers[i], evs, n);
 		t = printer_next_ms(b->printers[i], now, b->offline_ms);
 		if (t >= 0 && t < next)
 			next = t;
@@ -295,30 +309,47 @@ loop(struct bridge *b)
 }
 
 static int
-cmd_run(struct config *conf)
+cmd_run(struct config *conf, int argc, char **argv)
 {
 	struct bridge		 b = { .conf = conf };
 	struct printer_conf	*pc;
 	struct pmsg		*m, *next;
 	int			 i = 0;
 
+	(void)argv;
+	if (argc != 0)
+		usage();
 	b.offline_ms = (int64_t)conf->offline_after * 1000;
-	if (state_dir_make(conf->state_dir) == -1 || sinks_add(conf) == -1)
+	if (state_dir_make(conf->state_dir) == -1)
 		return 1;
+	deliver_init(conf->state_dir);
+	if (sinks_add(conf) == -1) {
+		deliver_stop();
+		return 1;
+	}
 	if (printer_queue_init() == -1 || printer_checks_start() == -1 || deliver_start() == -1)
 		fatal("cannot start threads");
 	signals_init();
 	b.printers = xcalloc((size_t)conf->nprinters, sizeof(*b.printers));
-	TAILQ_FOREACH(pc, &conf->printers, entry)
-		b.printers[i++] = printer_new(pc);
+	state_dir = conf->state_dir;
+	TAILQ_FOREACH(pc, &conf->printers, entry) {
+		b.printers[i] = printer_new(pc);
+		if (persist_load(state_dir, pc->serial, &printer_monitor(b.printers[i])->job,
+		    now_ms()) == 0)
+			log_debug("printer %s: resuming from its saved state", pc->name);
+		i++;
+	}
 	b.nprinters = i;
 	log_info("bambu-bridge started: %d printers, %d sinks, offline after %d s",
 	    conf->nprinters, conf->nsinks, conf->offline_after);
 	loop(&b);
 	log_info("stopping");
 	printer_checks_stop();
-	for (i = 0; i < b.nprinters; i++)
+	for (i = 0; i < b.nprinters; i++) {
+		persist_save(state_dir, printer_monitor(b.printers[i])->serial,
+		    &printer_monitor(b.printers[i])->job, printer_saved(b.printers[i]), 1);
 		printer_free(b.printers[i]);
+	}
 	for (m = printer_queue_take(); m != NULL; m = next) {
 		next = m->next;
 		pmsg_free(m);
@@ -331,8 +362,11 @@ cmd_run(struct config *conf)
 /* --- the other commands --- */
 
 static int
-cmd_check(struct config *conf)
+cmd_check(struct config *conf, int argc, char **argv)
 {
+	(void)argv;
+	if (argc != 0)
+		usage();
 	printf("%s: ok: %d printers, %d sinks\n", conf->path, conf->nprinters, conf->nsinks);
 	return 0;
 }
@@ -387,11 +421,82 @@ cmd_test_notify(struct config *conf, int argc, char **argv)
 	return rv == 0 ? 0 : 1;
 }
 
+static struct outbox *
+sink_outbox_open(const struct config *conf, const struct sink_conf *sc)
+{
+	struct outbox	*ob;
+	char		 cause[512];
+
+	if ((ob = outbox_open(conf->state_dir, sc->name, cause, sizeof(cause))) == NULL)
+		fprintf(stderr, "bambu-bridge: %s\n", cause);
+	return ob;
+}
+
+/* outbox: what waits and what was given up, per sink.  outbox retry [SINK]: revive. */
+static int
+cmd_outbox(struct config *conf, int argc, char **argv)
+{
+	struct sink_conf	*sc;
+	struct outbox		*ob;
+	char			 tag[80];
+	int			 queued, dead, n, found = 0, rv = 0;
+
+	if (argc > 2 || (argc >= 1 && strcmp(argv[0], "retry") != 0))
+		usage();
+	if (argc == 0)
+		printf("%-24s %8s %8s  %s\n", "SINK", "QUEUED", "DEAD", "STATE");
+	TAILQ_FOREACH(sc, &conf->sinks, entry) {
+		if (argc == 2 && strcmp(argv[1], sc->name) != 0)
+			continue;
+		found = 1;
+		if ((ob = sink_outbox_open(conf, sc)) == NULL) {
+			rv = 1;
+			continue;
+		}
+		deliver_url_tag(sc->url, tag, sizeof(tag));
+		if (argc == 0) {
+			outbox_count(ob, &queued, &dead);
+			printf("%-24s %8d %8d  %s\n", sc->name, queued, dead,
+			    outbox_disabled(ob, tag) ? "disabled (the service said the webhook "
+			    "is gone; change its URL)" : "enabled");
+		} else if ((n = outbox_revive(ob)) == -1 || outbox_poke(ob) == -1) {
+			fprintf(stderr, "bambu-bridge: sink %s: cannot move its dead letters: "
+			    "%s\n", sc->name, strerror(errno));
+			rv = 1;
+		} else
+			printf("%s: %d deliveries moved back to the queue\n", sc->name, n);
+		outbox_close(ob);
+	}
+	if (argc == 2 && !found) {
+		fprintf(stderr, "bambu-bridge: no sink named \"%s\" in %s\n", argv[1],
+		    conf->path);
+		return 1;
+	}
+	if (argc >= 1 && rv == 0)
+		printf("A running bridge takes them within seconds; otherwise at its next start.\n");
+	return rv;
+}
+
+struct command {
+	const char	*name;
+	int		(*fn)(struct config *, int, char **);
+};
+
+static const struct command commands[] = {
+	{ "run", cmd_run },
+	{ "check", cmd_check },
+	{ "test-notify", cmd_test_notify },
+	{ "outbox", cmd_outbox },
+	{ "trust", cmd_trust },
+	{ NULL, NULL },
+};
+
 int
 main(int argc, char **argv)
 {
-	const char	*path = DEFAULT_CONF, *pdir = NULL, *sdir = NULL, *cmd = "run";
-	struct config	*conf;
+	const char		*path = DEFAULT_CONF, *pdir = NULL, *sdir = NULL, *cmd = "run";
+	const struct command	*c;
+	struct config		*conf;
 	int		 ch, verbose = 0, rv;
 
 	while ((ch = getopt(argc, argv, "c:p:s:vh")) != -1) {
@@ -409,19 +514,16 @@ main(int argc, char **argv)
 		cmd = argv[0];
 	log_init(verbose);
 	srandom((unsigned)now_ms() ^ (unsigned)getpid());
-	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 &&
-	    strcmp(cmd, "test-notify") != 0) {
+	for (c = commands; c->name != NULL && strcmp(c->name, cmd) != 0; c++)
+		;
+	if (c->name == NULL) {
 		fprintf(stderr, "bambu-bridge: unknown command \"%s\"\n", cmd);
 		usage();
 	}
 	if ((conf = config_load(path, pdir, sdir, stderr)) == NULL)
 		return 1;
-	if (strcmp(cmd, "check") == 0)
-		rv = argc > 1 ? (usage(), 1) : cmd_check(conf);
-	else if (strcmp(cmd, "test-notify") == 0)
-		rv = cmd_test_notify(conf, argc - 1, argv + 1);
-	else
-		rv = argc > 1 ? (usage(), 1) : cmd_run(conf);
+	trust_init(conf->state_dir);	/* where pins are kept */
+	rv = c->fn(conf, argc - 1, argv + 1);
 	config_free(conf);
 	return rv;
 }

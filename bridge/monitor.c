@@ -3,7 +3,10 @@
  * presence state machines and fills the event records.  Pure code: no I/O, no clock.
  * Not for: the MQTT session (printer.c) or delivery (deliver.c).
  */
+#include <stdio.h>
 #include <string.h>
+
+#include <openssl/sha.h>
 
 #include "monitor.h"
 #include "xmalloc.h"
@@ -62,6 +65,26 @@ new_event(struct monitor *m, struct event *out, int *n, enum ev_type type, time_
 	return ev;
 }
 
+/*
+ * A job event's id is derived from the printer, the event and the job (identity and start),
+ * so the same event regenerated after a crash carries the same id and is queued once.
+ */
+static void
+job_event_id(const struct monitor *m, struct event *ev)
+{
+	unsigned char	md[SHA256_DIGEST_LENGTH];
+	char		key[640];
+	int		len, i;
+
+	len = snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld", m->serial,
+	    event_name(ev->type), ev->job.id, ev->job.name, ev->job.file,
+	    (long long)ev->job.started);
+	SHA256((const unsigned char *)key, (size_t)len, md);
+	memcpy(ev->id, "evt_", 4);
+	for (i = 0; i < 16; i++)
+		snprintf(ev->id + 4 + 2 * i, 3, "%02x", md[i]);
+}
+
 static void
 add_jobs(struct monitor *m, const struct job_out *jo, int njo, time_t wall,
     struct event *out, int *n)
@@ -69,9 +92,12 @@ add_jobs(struct monitor *m, const struct job_out *jo, int njo, time_t wall,
 	struct event	*ev;
 	int		 i;
 
-	for (i = 0; i < njo; i++)
-		if ((ev = new_event(m, out, n, jo[i].type, wall)) != NULL)
+	for (i = 0; i < njo; i++) {
+		if ((ev = new_event(m, out, n, jo[i].type, wall)) != NULL) {
 			ev->job = jo[i].info;
+			job_event_id(m, ev);
+		}
+	}
 }
 
 static void

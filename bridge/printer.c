@@ -4,19 +4,15 @@
  *
  * Threads: Paho runs every client's callbacks on one thread of its own; they only copy what
  * arrived into a struct pmsg, queue it and wake the main loop.  Before Paho connects to a
- * printer with a ca_file, a worker thread checks the printer's certificate with OpenSSL
- * directly (chain against ca_file, and CN equal to the serial, which Paho cannot check); the
- * result comes back through the same queue.  Everything else runs on the main thread.
+ * printer that is not tls_insecure, a worker thread checks its certificate with OpenSSL
+ * directly (trust.c: the chain against ca_file or the leaf against its pin, and the CN against
+ * the serial, which Paho cannot check); the result comes back through the same queue.
+ * Everything else runs on the main thread.
  * Not for: understanding reports (report.c, monitor.c).
  */
 #include <sys/eventfd.h>
 #include <sys/queue.h>
-#include <sys/socket.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,14 +20,13 @@
 #include <unistd.h>
 
 #include <MQTTAsync.h>
-#include <openssl/err.h>
 #include <openssl/rand.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "log.h"
+#include "persist.h"
 #include "printer.h"
 #include "report.h"
+#include "trust.h"
 #include "xmalloc.h"
 
 #define BACKOFF_MIN_MS		1000
@@ -39,9 +34,7 @@
 #define PUSHALL_GAP_MS		3000	/* Studio waits at least 3 s between two */
 #define WRONG_SERIAL_MS		10000	/* connected, asked, heard nothing: serial? */
 #define PROBE_WAIT_MS		2000	/* a probe gets this long to be answered */
-#define CHECK_TIMEOUT_MS	5000
 #define CHECK_THREADS		2
-#define CN_MAX			128
 
 enum conn {
 	C_WAIT,		/* not connected; next attempt at retry_at */
@@ -56,7 +49,9 @@ struct printer {
 	int		 port;
 	char		*serial;
 	char		*code;		/* the access code: never logged */
-	char		*ca_file;
+	char		*ca_file;	/* TRUST_CA_FILE only */
+	enum trust_mode	 trust;
+	char		*refused;	/* the last refusal of its certificate, said once */
 	char		 topic_report[64];
 	char		 topic_request[64];
 	MQTTAsync	 client;
@@ -71,6 +66,7 @@ struct printer {
 	struct log_once	 conn_err;
 	struct log_once	 bad_input;
 	struct monitor	 mon;
+	struct persist_mark saved;	/* what persist_save last wrote */
 	TAILQ_ENTRY(printer) check_entry;
 };
 
@@ -219,148 +215,12 @@ static TAILQ_HEAD(, printer) c_queue = TAILQ_HEAD_INITIALIZER(c_queue);
 static pthread_t	 c_threads[CHECK_THREADS];
 static int		 c_nthreads, c_stop;
 
-static int
-wait_fd(int fd, short events, int ms)
-{
-	struct pollfd	pfd = { .fd = fd, .events = events };
-
-	return poll(&pfd, 1, ms) == 1 ? 0 : -1;
-}
-
-/* A TCP connection with a deadline; the socket is left blocking with I/O timeouts. */
-static int
-tcp_connect(const char *host, int port, char *why, size_t whylen)
-{
-	struct addrinfo	 hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	struct timeval	 tv = { CHECK_TIMEOUT_MS / 1000, 0 };
-	char		 service[8];
-	int		 fd = -1, err = 0, rc;
-	socklen_t	 len = sizeof(err);
-
-	snprintf(service, sizeof(service), "%d", port);
-	if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
-		snprintf(why, whylen, "cannot resolve host: %s", gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd == -1)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, CHECK_TIMEOUT_MS) == 0 &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0))
-			break;
-		snprintf(why, whylen, "%s",
-		    strerror(err != 0 ? err : errno == EINPROGRESS ? ETIMEDOUT : errno));
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd == -1)
-		return -1;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-/*
- * OpenSSL keeps no peer certificate after a failed handshake, so the leaf's CN is copied
- * while it is being verified, into the buffer hung on the SSL as app data.
- */
-static int
-verify_note_cn(int ok, X509_STORE_CTX *xs)
-{
-	SSL	*ssl;
-	char	*cn;
-	X509	*cert;
-
-	if (X509_STORE_CTX_get_error_depth(xs) != 0)
-		return ok;
-	ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
-	if (ssl != NULL && (cn = SSL_get_app_data(ssl)) != NULL &&
-	    (cert = X509_STORE_CTX_get_current_cert(xs)) != NULL &&
-	    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
-	    CN_MAX) < 0)
-		cn[0] = '\0';
-	return ok;
-}
-
-static void
-tls_failure(SSL *ssl, const char *serial, const char *cn, char *why, size_t whylen)
-{
-	long		 vr = SSL_get_verify_result(ssl);
-	char		 esc[CN_MAX];
-	unsigned long	 e;
-
-	if (vr == X509_V_ERR_HOSTNAME_MISMATCH) {
-		log_escape(esc, sizeof(esc), cn, strlen(cn));
-		snprintf(why, whylen, "certificate names \"%s\", not serial %s: a different "
-		    "printer answers at this address", esc, serial);
-	} else if (vr != X509_V_OK)
-		snprintf(why, whylen, "certificate not trusted by ca_file: %s",
-		    X509_verify_cert_error_string(vr));
-	else if ((e = ERR_peek_last_error()) != 0)
-		snprintf(why, whylen, "TLS handshake failed: %s", ERR_reason_error_string(e));
-	else
-		snprintf(why, whylen, "TLS handshake failed");
-}
-
-/*
- * Verify the chain against ca_file and the certificate's name against the serial (a printer's
- * certificate has CN = serial and no subjectAltName; OpenSSL then checks the CN).
- */
-static int
-tls_check(const struct printer *p, char *why, size_t whylen)
-{
-	SSL_CTX	*ctx = NULL;
-	SSL	*ssl = NULL;
-	char	 cn[CN_MAX] = "";
-	int	 fd = -1, rv = -1;
-
-	/* Returns 0, -1 (the certificate or TLS failed) or -2 (no connection at all). */
-	ERR_clear_error();
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
-	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-		snprintf(why, whylen, "cannot set up TLS");
-		goto fail;
-	}
-	if (SSL_CTX_load_verify_locations(ctx, p->ca_file, NULL) != 1) {
-		snprintf(why, whylen, "cannot load ca_file %s", p->ca_file);
-		goto fail;
-	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_note_cn);
-	if ((fd = tcp_connect(p->host, p->port, why, whylen)) == -1) {
-		rv = -2;	/* unreachable, not refused */
-		goto fail;
-	}
-	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1 ||
-	    SSL_set1_host(ssl, p->serial) != 1) {
-		snprintf(why, whylen, "cannot set up TLS");
-		goto fail;
-	}
-	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	SSL_set_app_data(ssl, cn);
-	if (SSL_connect(ssl) != 1) {
-		tls_failure(ssl, p->serial, cn, why, whylen);
-		goto fail;
-	}
-	SSL_shutdown(ssl);
-	rv = 0;
- fail:
-	SSL_free(ssl);
-	SSL_CTX_free(ctx);
-	if (fd != -1)
-		close(fd);
-	ERR_clear_error();
-	return rv;
-}
-
 static void *
 check_worker(void *arg)
 {
-	struct printer	*p;
-	char		 why[256];
+	struct printer		*p;
+	struct trust_target	 t;
+	char			 note[512], why[512];
 
 	(void)arg;
 	pthread_mutex_lock(&c_lock);
@@ -372,9 +232,11 @@ check_worker(void *arg)
 		p = TAILQ_FIRST(&c_queue);
 		TAILQ_REMOVE(&c_queue, p, check_entry);
 		pthread_mutex_unlock(&c_lock);
-		switch (tls_check(p, why, sizeof(why))) {
+		t = (struct trust_target){ .name = p->name, .host = p->host, .port = p->port,
+		    .serial = p->serial, .ca_file = p->ca_file, .mode = p->trust };
+		switch (trust_check(&t, note, sizeof(note), why, sizeof(why))) {
 		case 0:
-			post(p, PM_CHECKED, NULL, 0);
+			post(p, PM_CHECKED, note[0] != '\0' ? note : NULL, strlen(note));
 			break;
 		case -2:
 			post_text(p, PM_CONNECT_FAILED, why);
@@ -436,7 +298,8 @@ printer_new(const struct printer_conf *pc)
 	p->port = pc->port;
 	p->serial = xstrdup(pc->serial);
 	p->code = xstrdup(pc->access_code);
-	p->ca_file = pc->ca_file != NULL && !pc->tls_insecure ? xstrdup(pc->ca_file) : NULL;
+	p->trust = trust_mode(pc);
+	p->ca_file = p->trust == TRUST_CA_FILE ? xstrdup(pc->ca_file) : NULL;
 	snprintf(p->topic_report, sizeof(p->topic_report), "device/%s/report", p->serial);
 	snprintf(p->topic_request, sizeof(p->topic_request), "device/%s/request", p->serial);
 	monitor_init(&p->mon, p->name, p->serial);
@@ -453,7 +316,7 @@ printer_new(const struct printer_conf *pc)
 	MQTTAsync_setCallbacks(p->client, p, on_lost, on_message, NULL);
 	free(uri);
 	free(id);
-	if (p->ca_file == NULL)
+	if (p->trust == TRUST_INSECURE)
 		log_warnx("printer %s: tls_insecure = yes: its certificate is not checked",
 		    p->name);
 	return p;
@@ -480,6 +343,7 @@ printer_free(struct printer *p)
 	free(p->host);
 	free(p->serial);
 	free(p->ca_file);
+	free(p->refused);
 	free(p);
 }
 
@@ -493,6 +357,12 @@ struct monitor *
 printer_monitor(struct printer *p)
 {
 	return &p->mon;
+}
+
+struct persist_mark *
+printer_saved(struct printer *p)
+{
+	return &p->saved;
 }
 
 static void
@@ -543,7 +413,7 @@ static void
 start_connect(struct printer *p, int64_t now)
 {
 	log_debug("printer %s: connecting to %s:%d", p->name, p->host, p->port);
-	if (p->ca_file != NULL) {
+	if (p->trust != TRUST_INSECURE) {
 		p->conn = C_CHECKING;
 		check_queue(p);
 	} else
@@ -599,16 +469,44 @@ session_up(struct printer *p, int64_t now)
 	publish(p, buf);
 }
 
+/* The certificate check passed; at a first contact, note says what was pinned. */
+static void
+check_passed(struct printer *p, const char *note)
+{
+	if (note != NULL)
+		log_info("printer %s: %s", p->name, note);
+	if (p->refused != NULL)
+		log_info("printer %s: its certificate is trusted again", p->name);
+	free(p->refused);
+	p->refused = NULL;
+}
+
+/*
+ * A refused certificate is an error, said once and then at debug level until the reason
+ * changes.  Not log_once: a changed pin names two fingerprints and the fix, more than it keeps.
+ */
+static void
+check_refused(struct printer *p, const char *why)
+{
+	if (p->refused != NULL && strcmp(p->refused, why) == 0) {
+		log_debug("printer %s: not connecting (again): %s", p->name, why);
+		return;
+	}
+	log_error("printer %s: not connecting: %s", p->name, why);
+	free(p->refused);
+	p->refused = xstrdup(why);
+}
+
 void
 printer_session(struct printer *p, const struct pmsg *m, int64_t now)
 {
 	switch (m->kind) {
 	case PM_CHECKED:
+		check_passed(p, m->data);
 		paho_connect(p, now);
 		break;
 	case PM_CHECK_FAILED:
-		log_once(&p->conn_err, "printer %s: certificate check failed, not connecting: %s",
-		    p->name, m->data);
+		check_refused(p, m->data);
 		retry_later(p, now);
 		break;
 	case PM_CONNECTED:

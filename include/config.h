@@ -33,6 +33,8 @@ struct sink_conf {
 	char		*api_key;	/* webhook only; NULL: generated into the state directory */
 	char		*ca_file;
 	unsigned	 events;	/* bit (1 << enum ev_type) */
+	int		 retry_for;	/* seconds */
+	int		 queue_max;
 	int		 line;
 	TAILQ_ENTRY(sink_conf) entry;
 };

@@ -5,27 +5,35 @@
 #ifndef DELIVER_H
 #define DELIVER_H
 
+#include <stddef.h>
+
 #include "config.h"
 #include "event.h"
 
 struct sink;
 
+/* Keep each sink's outbox under STATE/outbox/ (call before deliver_add; NULL: memory only). */
+void		 deliver_init(const char *state_dir);
+/* The digest that tells whether a sink disabled as gone has a new URL since. */
+void		 deliver_url_tag(const char *url, char *tag, size_t len);
 /*
- * Create a sink from its configuration (copied).  Call before deliver_start().  api_key, when
- * not NULL, stands in for the configuration's (a generated key); a webhook sink without a usable
- * key is refused: NULL, logged.
+ * Create a sink from its configuration (copied), open its outbox and take in what it holds.
+ * Call before deliver_start().  api_key, when not NULL, stands in for the configuration's (a
+ * generated key).  NULL, logged, for a webhook sink without a usable key or an outbox that
+ * cannot be opened.
  */
 struct sink	*deliver_add(const struct sink_conf *, const char *api_key);
 int		 deliver_start(void);
 /*
  * Stop the thread (requests that can finish within a few seconds do); deliveries still queued
- * are logged as lost (the outbox keeps them later).  Frees every sink, also when deliver_start
+ * stay in the outbox for the next start.  Frees every sink, also when deliver_start
  * was never called (test-notify); deliver_add may then start over (a reload).
  */
 void		 deliver_stop(void);
 /*
- * Render ev for every sink whose filter takes it and queue it.  Thread-safe; never blocks on
- * the network.  Within one sink, events are delivered in the order they were queued.
+ * Render ev for every sink whose filter takes it, write it to each sink's outbox and queue it:
+ * when this returns the event is accepted (it survives a crash).  Never blocks on the network
+ * (it does write and fsync files).  Within one sink, events are delivered in queued order.
  */
 void		 deliver_event(const struct event *);
 /*

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "monitor.h"
+#include "persist.h"
 
 struct printer;
 
@@ -43,6 +44,7 @@ struct printer	*printer_new(const struct printer_conf *);
 void		 printer_free(struct printer *);
 const char	*printer_name(const struct printer *);
 struct monitor	*printer_monitor(struct printer *);
+struct persist_mark *printer_saved(struct printer *);	/* for persist_save */
 
 /* Handle one message for its printer: connection bookkeeping; reports are returned to the caller. */
 void		 printer_session(struct printer *, const struct pmsg *, int64_t now);

@@ -1,8 +1,17 @@
 # bambu-bridge: a plain Makefile.  `make` builds build/bambu-bridge; `make test` runs every
 # test; `make asan` runs the suite under AddressSanitizer and UBSan; `make demo` shows it work.
 
+# `make install` puts the binary into PREFIX/sbin, the unit into PREFIX/lib/systemd/system
+# (systemd reads /usr/local/lib/systemd/system too) with its paths rewritten to PREFIX, the
+# system user into PREFIX/lib/sysusers.d, the man pages into PREFIX/share/man, and examples
+# into /etc/bambu-bridge/ as *.example (never over a real bridge.conf or drop-in).
 PREFIX	?= /usr/local
 DESTDIR	?=
+SBINDIR	= $(PREFIX)/sbin
+MANDIR	= $(PREFIX)/share/man
+UNITDIR	= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
+CONFDIR	= /etc/bambu-bridge
 BUILD	?= build
 
 CC	?= cc
@@ -64,12 +73,29 @@ valgrind: deps units
 demo: deps all
 	./scripts/demo.sh
 
-bench: deps all
-	./scripts/bench.sh
+BENCHES	:= $(BUILD)/tests/bench_report $(BUILD)/tests/bench_outbox
+
+$(BUILD)/tests/bench_%: tests/bench/bench_%.c $(LIBOBJS) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
+
+# Figures, not tests: the report hot path, and events through the outbox to a receiver.
+bench: deps all $(BENCHES)
+	BUILD=$(BUILD) ./scripts/bench.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/bambu-bridge $(DESTDIR)$(PREFIX)/bin/bambu-bridge
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(CONFDIR)/printers.d
+	install -m 0755 $(BUILD)/bambu-bridge $(DESTDIR)$(SBINDIR)/bambu-bridge
+	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' scripts/bambu-bridge.service \
+	    >$(DESTDIR)$(UNITDIR)/bambu-bridge.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/bambu-bridge.service
+	install -m 0644 scripts/bambu-bridge.sysusers $(DESTDIR)$(SYSUSERSDIR)/bambu-bridge.conf
+	install -m 0644 scripts/bambu-bridge.8 $(DESTDIR)$(MANDIR)/man8/bambu-bridge.8
+	install -m 0644 scripts/bambu-bridge.conf.5 $(DESTDIR)$(MANDIR)/man5/bambu-bridge.conf.5
+	install -m 0644 scripts/bridge.conf.example $(DESTDIR)$(CONFDIR)/bridge.conf.example
+	for f in printers.d/*.conf; do \
+		install -m 0644 $$f $(DESTDIR)$(CONFDIR)/printers.d/$${f##*/}.example || exit 1; \
+	done
 
 clean:
 	rm -rf build

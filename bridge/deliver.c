@@ -100,6 +100,8 @@ struct sink {
 	int			 nqueued;
 	int			 unspooled;	/* records whose outbox write failed */
 	int			 disabled;
+	time_t			 last_ok;	/* wall clock of the last delivery; 0 none */
+	char			 last_error[160];	/* "" after a success */
 	struct log_once		 qlo;
 	struct log_once		 spool_lo;
 
@@ -720,6 +722,13 @@ sink_done(struct sink *s, const struct result *res)
 
 	if (res->status != 0)
 		sink_pace(s, &s->reply, now);
+	pthread_mutex_lock(&deliver_lock);
+	if (res->v == V_OK) {
+		s->last_ok = time(NULL);
+		s->last_error[0] = '\0';
+	} else
+		strlcpy_utf8(s->last_error, res->reason, sizeof(s->last_error));
+	pthread_mutex_unlock(&deliver_lock);
 	switch (res->v) {
 	case V_OK:
 		log_info("sink %s: delivered %s %s (HTTP %ld)", s->name, event_name(r->type),
@@ -1130,4 +1139,30 @@ deliver_now(const struct event *ev, FILE *out)
 	}
 	fflush(out);
 	return rc;
+}
+
+/* For `status`: each sink as an object appended to arr.  Any thread. */
+void
+deliver_describe(cJSON *arr)
+{
+	struct sink	*s;
+	cJSON		*o;
+	time_t		 now = time(NULL);
+
+	pthread_mutex_lock(&deliver_lock);
+	TAILQ_FOREACH(s, &sinks, entry) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", s->name);
+		cJSON_AddStringToObject(o, "kind", s->kind == SINK_DISCORD ? "discord" :
+		    "webhook");
+		cJSON_AddStringToObject(o, "state", s->disabled ? "disabled" :
+		    s->last_error[0] != '\0' ? "failing" : "ok");
+		cJSON_AddNumberToObject(o, "queued", s->nqueued);
+		cJSON_AddNumberToObject(o, "last_success_age", s->last_ok != 0 ?
+		    (double)(now - s->last_ok) : -1);
+		if (s->last_error[0] != '\0')
+			cJSON_AddStringToObject(o, "last_error", s->last_error);
+		cJSON_AddItemToArray(arr, o);
+	}
+	pthread_mutex_unlock(&deliver_lock);
 }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 #include "event.h"
 
@@ -43,6 +45,8 @@ void		 deliver_event(const struct event *);
  * deliver_start.
  */
 int		 deliver_now(const struct event *, FILE *out);
+/* For `status`: each sink (name, kind, state, queued, last success, last error) into arr. */
+void		 deliver_describe(cJSON *arr);
 /* Number of deliveries queued or in flight, over all sinks. */
 int		 deliver_queued(void);
 

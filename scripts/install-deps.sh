@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libpaho-mqtt-dev libcurl4-openssl-dev libcjson-dev libssl-dev
-mosquitto mosquitto-clients openssl python3 ca-certificates valgrind"
+mosquitto mosquitto-clients openssl python3 ca-certificates valgrind mandoc systemd"
 
 missing=""
 for p in $PKGS; do

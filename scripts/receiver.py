@@ -11,6 +11,7 @@ then /discord/... (Discord-like) or /hook/... (a generic webhook receiver).
     /fail503/N/...    the first N requests to this path answer 503
     /limit429/N/...   the first N answer 429 with Discord's body and Retry-After: 1
     /gone404/...      always 404 {"message":"Unknown Webhook","code":10015}
+    /gone401/...      always 401 {"message":"Invalid Webhook Token","code":50027}
     /slow/MS/...      wait MS milliseconds before answering
     /redirect/...     302 to /hook/x
     /bad400/...       400 with a body
@@ -36,6 +37,7 @@ from urllib.parse import urlsplit, parse_qs
 
 DISCORD_429 = {"message": "You are being rate limited.", "retry_after": 0.5, "global": False}
 DISCORD_404 = {"message": "Unknown Webhook", "code": 10015}
+DISCORD_401 = {"message": "Invalid Webhook Token", "code": 50027}
 BUCKET_SIZE = 5
 BUCKET_WINDOW = 2.0
 
@@ -127,7 +129,7 @@ def parse_path(path):
             except ValueError:
                 break
             i += 2
-        elif s in ("gone404", "redirect", "bad400"):
+        elif s in ("gone404", "gone401", "redirect", "bad400"):
             faults[s] = True
             i += 1
         else:
@@ -222,6 +224,8 @@ class Handler(BaseHTTPRequestHandler):
 
         if "gone404" in faults:
             status, out = 404, DISCORD_404
+        elif "gone401" in faults:
+            status, out = 401, DISCORD_401
         elif "bad400" in faults:
             status, out = 400, {"message": "Invalid Form Body", "code": 50035}
         elif "redirect" in faults:

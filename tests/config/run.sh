@@ -3,6 +3,9 @@
 # bridge.conf, an optional printers.d/, "expected" (the exact output of `bambu-bridge check`,
 # stdout and stderr, with the case's directory written as CASE) and "exit" (0 or 1).  Then the
 # repository's own printers.d/ examples must pass the check.  Last line: "N passed, N failed".
+# Git keeps no file modes but +x, so each case runs on a copy whose files are closed to others
+# (as installed configuration should be); an optional "modes" file ("0644 bridge.conf" lines)
+# sets modes of its own, for the warning about secrets others can read.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -35,6 +38,18 @@ check() {
 	fail=$((fail + 1))
 }
 
+# copy_case SRC DST: DST is SRC with every file closed to others, then SRC/modes applied.
+copy_case() {
+	local src=$1 dst=$2 mode file
+	cp -a "$src" "$dst" && chmod -R o-rwx "$dst" || return 1
+	[ -f "$src/modes" ] || return 0
+	while read -r mode file; do
+		[ -n "$mode" ] && [ "${mode#\#}" == "$mode" ] || continue
+		chmod "$mode" "$dst/$file" || return 1
+	done <"$src/modes"
+}
+
+mkdir -p "$tmp/cases"
 for d in "$here"/cases/*/; do
 	d=${d%/}
 	name=$(basename "$d")
@@ -43,19 +58,27 @@ for d in "$here"/cases/*/; do
 		fail=$((fail + 1))
 		continue
 	fi
-	check "$name" "$d" "$(cat "$d/exit")" "$(cat "$d/expected")"
+	if ! copy_case "$d" "$tmp/cases/$name"; then
+		echo "FAIL $name: cannot copy the case"
+		fail=$((fail + 1))
+		continue
+	fi
+	check "$name" "$tmp/cases/$name" "$(cat "$d/exit")" "$(cat "$d/expected")"
 done
 
-# Every example drop-in the repository ships must pass, beside an empty bridge.conf.
-mkdir -p "$tmp/examples"
+# Every example drop-in the repository ships must pass, beside an empty bridge.conf (copied
+# and closed to others, as `make install` users are told to do).
+mkdir -p "$tmp/examples/printers.d"
 : >"$tmp/examples/bridge.conf"
 n=$(find "$root/printers.d" -maxdepth 1 -name '*.conf' ! -name '.*' | wc -l)
 if [ "$n" -eq 0 ]; then
 	echo "FAIL examples: no printers.d/*.conf"
 	fail=$((fail + 1))
 else
+	cp "$root"/printers.d/*.conf "$tmp/examples/printers.d/"
+	chmod 0640 "$tmp"/examples/printers.d/*.conf
 	check examples "$tmp/examples" 0 "CASE/bridge.conf: ok: $n printers, 0 sinks" \
-	    -p "$root/printers.d"
+	    -p "$tmp/examples/printers.d"
 fi
 
 echo "$pass passed, $fail failed"

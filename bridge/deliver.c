@@ -47,6 +47,9 @@
 #define RATE_MAX_MS		3600000		/* believe no longer wait than this */
 #define IDLE_POLL_MS		60000
 #define DRAIN_MS		3000		/* deliver_stop lets requests finish */
+/* journald fields of a sink's log lines: journalctl SINK=name */
+#define SINK_TAGS(s)	(&(struct log_tags){ .sink = (s)->name })
+
 #define SPOOL_RETRY_MS		5000		/* a failed outbox write is tried again */
 #define POKE_POLL_MS		2000		/* look for records revived by `outbox retry` */
 #define REPLY_MAX		4096		/* bytes of an answer's body kept */
@@ -296,18 +299,18 @@ sink_outbox(struct sink *s)
 	char	cause[512];
 
 	if ((s->ob = outbox_open(deliver_state_dir, s->name, cause, sizeof(cause))) == NULL) {
-		log_error("sink %s: %s", s->name, cause);
+		log_tagged(LOG_ERR, SINK_TAGS(s), "sink %s: %s", s->name, cause);
 		return -1;
 	}
 	if (outbox_disabled(s->ob, s->tag)) {
 		s->disabled = 1;
-		log_error("sink %s: stays disabled: its service said the webhook is gone; "
+		log_tagged(LOG_ERR, SINK_TAGS(s), "sink %s: stays disabled: its service said the webhook is gone; "
 		    "deliveries are kept; change its URL to enable it again", s->name);
 	} else
 		outbox_enable(s->ob);
 	outbox_load(s->ob, sink_adopt, s);
 	if (s->nqueued > 0)
-		log_info("sink %s: %d deliveries waiting in the outbox", s->name, s->nqueued);
+		log_tagged(LOG_INFO, SINK_TAGS(s), "sink %s: %d deliveries waiting in the outbox", s->name, s->nqueued);
 	return 0;
 }
 
@@ -666,7 +669,7 @@ sink_pop(struct sink *s, int bury)
 static void
 sink_disable(struct sink *s, const struct result *res)
 {
-	log_error("sink %s: %s; sink disabled until its URL changes (%d deliveries kept)",
+	log_tagged(LOG_ERR, SINK_TAGS(s), "sink %s: %s; sink disabled until its URL changes (%d deliveries kept)",
 	    s->name, res->reason, s->nqueued);
 	pthread_mutex_lock(&deliver_lock);
 	s->disabled = 1;
@@ -688,7 +691,7 @@ sink_pace(struct sink *s, const struct reply *rp, int64_t now)
 		until = now + RATE_MAX_MS;
 	if (until > s->not_before)
 		s->not_before = until;
-	log_debug("sink %s: rate limit bucket empty, next in %.3f s", s->name, rp->rl_reset);
+	log_tagged(LOG_DEBUG, SINK_TAGS(s), "sink %s: rate limit bucket empty, next in %.3f s", s->name, rp->rl_reset);
 }
 
 static void
@@ -697,7 +700,7 @@ sink_retry(struct sink *s, const struct result *res, int64_t now)
 	int64_t	wait;
 
 	if (s->ob != NULL && time(NULL) - s->inflight->created >= s->retry_for) {
-		log_error("sink %s: gave up on %s %s after %lld s of failures (%s); moved to "
+		log_tagged(LOG_ERR, SINK_TAGS(s), "sink %s: gave up on %s %s after %lld s of failures (%s); moved to "
 		    "the dead letters", s->name, event_name(s->inflight->type), s->inflight->id,
 		    (long long)s->retry_for, res->reason);
 		s->failures = 0;
@@ -707,9 +710,9 @@ sink_retry(struct sink *s, const struct result *res, int64_t now)
 	s->failures++;
 	wait = backoff_ms(s->failures);
 	s->not_before = now + wait;
-	log_once(&s->lo, "sink %s: %s %s failed: %s; retrying", s->name,
+	log_once_tagged(&s->lo, SINK_TAGS(s), "sink %s: %s %s failed: %s; retrying", s->name,
 	    event_name(s->inflight->type), s->inflight->id, res->reason);
-	log_debug("sink %s: attempt %d failed, next in %.1f s", s->name, s->failures,
+	log_tagged(LOG_DEBUG, SINK_TAGS(s), "sink %s: attempt %d failed, next in %.1f s", s->name, s->failures,
 	    (double)wait / 1000);
 }
 
@@ -731,7 +734,7 @@ sink_done(struct sink *s, const struct result *res)
 	pthread_mutex_unlock(&deliver_lock);
 	switch (res->v) {
 	case V_OK:
-		log_info("sink %s: delivered %s %s (HTTP %ld)", s->name, event_name(r->type),
+		log_tagged(LOG_INFO, SINK_TAGS(s), "sink %s: delivered %s %s (HTTP %ld)", s->name, event_name(r->type),
 		    r->id, res->status);
 		s->failures = 0;
 		log_once_clear(&s->lo);
@@ -743,14 +746,14 @@ sink_done(struct sink *s, const struct result *res)
 	case V_RATE:
 		if (now + res->wait_ms > s->not_before)
 			s->not_before = now + res->wait_ms;
-		log_once(&s->lo, "sink %s: rate limited (HTTP 429); holding its queue", s->name);
-		log_debug("sink %s: waiting %.3f s", s->name, (double)res->wait_ms / 1000);
+		log_once_tagged(&s->lo, SINK_TAGS(s), "sink %s: rate limited (HTTP 429); holding its queue", s->name);
+		log_tagged(LOG_DEBUG, SINK_TAGS(s), "sink %s: waiting %.3f s", s->name, (double)res->wait_ms / 1000);
 		break;
 	case V_GONE:
 		sink_disable(s, res);
 		break;
 	case V_DROP:
-		log_error("sink %s: %s %s refused, not retried (moved to the dead letters): %s",
+		log_tagged(LOG_ERR, SINK_TAGS(s), "sink %s: %s %s refused, not retried (moved to the dead letters): %s",
 		    s->name, event_name(r->type), r->id, res->reason);
 		s->failures = 0;
 		sink_pop(s, 1);
@@ -949,10 +952,10 @@ deliver_stop(void)
 	while ((s = TAILQ_FIRST(&sinks)) != NULL) {
 		TAILQ_REMOVE(&sinks, s, entry);
 		if (s->nqueued - s->unspooled > 0)
-			log_info("sink %s: %d deliveries stay in the outbox for the next start",
+			log_tagged(LOG_INFO, SINK_TAGS(s), "sink %s: %d deliveries stay in the outbox for the next start",
 			    s->name, s->nqueued - s->unspooled);
 		if (s->unspooled > 0)
-			log_error("sink %s: %d deliveries could not be written to the outbox "
+			log_tagged(LOG_ERR, SINK_TAGS(s), "sink %s: %d deliveries could not be written to the outbox "
 			    "and are lost", s->name, s->unspooled);
 		sink_free(s);
 	}
@@ -984,7 +987,7 @@ record_spool(struct sink *s, struct record *r)
 		log_once_clear(&s->spool_lo);
 		return;
 	}
-	log_once(&s->spool_lo, "sink %s: cannot write to the outbox: %s; the delivery is kept "
+	log_once_tagged(&s->spool_lo, SINK_TAGS(s), "sink %s: cannot write to the outbox: %s; the delivery is kept "
 	    "in memory and the write tried again", s->name, strerror(errno));
 	s->unspooled++;
 }
@@ -1000,7 +1003,7 @@ sink_enqueue(struct sink *s, struct record *r)
 
 	pthread_mutex_lock(&deliver_lock);
 	if (queue_find(s, r->id, NULL) != NULL)
-		log_debug("sink %s: %s is queued already", s->name, r->id);
+		log_tagged(LOG_DEBUG, SINK_TAGS(s), "sink %s: %s is queued already", s->name, r->id);
 	else if (s->nqueued < s->queue_max) {
 		snprintf(r->name, sizeof(r->name), "%016" PRIx64, seq_next());
 		record_spool(s, r);
@@ -1009,7 +1012,7 @@ sink_enqueue(struct sink *s, struct record *r)
 		kept = 1;
 		log_once_clear(&s->qlo);
 	} else
-		log_once(&s->qlo, "sink %s: queue_max (%d) deliveries are waiting; refusing new "
+		log_once_tagged(&s->qlo, SINK_TAGS(s), "sink %s: queue_max (%d) deliveries are waiting; refusing new "
 		    "ones until it drains", s->name, s->queue_max);
 	pthread_mutex_unlock(&deliver_lock);
 	if (!kept)
@@ -1049,7 +1052,7 @@ sink_poked(struct sink *s, int64_t now)
 	if (!outbox_poked(s->ob))
 		return;
 	outbox_load(s->ob, sink_adopt, s);
-	log_info("sink %s: %d deliveries brought back from the dead letters", s->name,
+	log_tagged(LOG_INFO, SINK_TAGS(s), "sink %s: %d deliveries brought back from the dead letters", s->name,
 	    s->nqueued - before);
 }
 

@@ -3,6 +3,7 @@
  * printer messages through the monitors to delivery.
  * Not for: parsing (config.c, report.c), deciding events (monitor.c) or HTTP (deliver.c).
  */
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -23,23 +24,41 @@
 #include "hms.h"
 #include "log.h"
 #include "monitor.h"
+#include "notify.h"
 #include "outbox.h"
 #include "persist.h"
 #include "printer.h"
 #include "report.h"
+#include "status.h"
 #include "trust.h"
 #include "xmalloc.h"
 
 #define TICK_MAX_MS	1000
+#define RELOAD_SETTLE_MS 700
 
 static volatile sig_atomic_t	quit, reload;
+static const char		*opt_pdir, *opt_sdir;	/* -p and -s, kept for a reload */
+
+struct bridge;
+static int	online_count(const struct bridge *);
 static const char		*state_dir;	/* the configuration's, for persist_save */
 
+#define VERSION		"0.3"
+
 struct bridge {
-	struct config	 *conf;
+	struct config	 *conf;		/* in use */
+	struct config	 *first;	/* the one main() loaded and frees */
 	struct printer	**printers;
 	int		  nprinters;
 	int64_t		  offline_ms;
+	int64_t		  started_ms;
+	int		  status_fd;	/* -1: no status socket */
+	int		  watch_fd;	/* inotify on printers.d/; -1 none */
+	int64_t		  reload_at;	/* a change in printers.d/ settles, then reload */
+	int64_t		  watchdog_ms;	/* systemd's watchdog: ping this often; -1 none */
+	int64_t		  watchdog_at;
+	int64_t		  status_at;	/* next STATUS= for systemctl status */
+	char		  status_line[96];
 };
 
 static int64_t
@@ -64,7 +83,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bambu-bridge [-c FILE] [-p DIR] [-s DIR] [-v] "
-	    "[run | check | test-notify [EVENT] | outbox [retry [SINK]] | trust NAME]\n");
+	    "[run | check | test-notify [EVENT] | status [--json] |\n"
+	    "    outbox [retry [SINK]] | trust NAME]\n");
 	exit(1);
 }
 
@@ -174,7 +194,8 @@ sinks_add(const struct config *conf)
 static void
 event_log(const struct event *ev)
 {
-	char	what[192];
+	struct log_tags	tags;
+	char		what[192];
 
 	switch (ev->type) {
 	case EV_HMS_ERROR:
@@ -192,7 +213,10 @@ event_log(const struct event *ev)
 		log_escape(what, sizeof(what), ev->job.name, strlen(ev->job.name));
 		break;
 	}
-	log_info("printer %s: %s: %s [%s]", ev->printer, event_name(ev->type), what, ev->id);
+	tags = (struct log_tags){ .printer = ev->printer, .serial = ev->serial,
+	    .event = event_name(ev->type) };
+	log_tagged(LOG_INFO, &tags, "printer %s: %s: %s [%s]", ev->printer,
+	    event_name(ev->type), what, ev->id);
 }
 
 /*
@@ -289,29 +313,276 @@ signals_init(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* A printer joins: its session starts, and its job state resumes from the state directory. */
+static struct printer *
+printer_join(const struct printer_conf *pc)
+{
+	struct printer	*p = printer_new(pc);
+
+	if (persist_load(state_dir, pc->serial, &printer_monitor(p)->job, now_ms()) == 0)
+		log_debug("printer %s: resuming from its saved state", pc->name);
+	return p;
+}
+
+/* A printer leaves: its job state is written, its session closed. */
+static void
+printer_leave(struct printer *p)
+{
+	struct monitor	*m = printer_monitor(p);
+
+	persist_save(state_dir, m->serial, &m->job, printer_saved(p), 1);
+	printer_free(p);
+}
+
+static int
+str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+sinks_same(const struct config *a, const struct config *b)
+{
+	const struct sink_conf	*x, *y;
+
+	for (x = TAILQ_FIRST(&a->sinks), y = TAILQ_FIRST(&b->sinks); x != NULL && y != NULL;
+	    x = TAILQ_NEXT(x, entry), y = TAILQ_NEXT(y, entry)) {
+		if (x->kind != y->kind || strcmp(x->name, y->name) != 0 ||
+		    strcmp(x->url, y->url) != 0 || !str_same(x->api_key, y->api_key) ||
+		    !str_same(x->ca_file, y->ca_file) || x->events != y->events ||
+		    x->retry_for != y->retry_for || x->queue_max != y->queue_max)
+			return 0;
+	}
+	return x == NULL && y == NULL;
+}
+
+/* The new printer list: unchanged printers keep their session and state; the rest join. */
+static void
+printers_swap(struct bridge *b, const struct config *nc)
+{
+	struct printer		**next, *p;
+	struct printer_conf	 *pc;
+	int			  i, n = 0, kept = 0;
+
+	next = xcalloc((size_t)nc->nprinters + 1, sizeof(*next));
+	TAILQ_FOREACH(pc, &nc->printers, entry) {
+		for (i = 0, p = NULL; i < b->nprinters && p == NULL; i++) {
+			if (b->printers[i] != NULL &&
+			    printer_conf_same(b->printers[i], pc)) {
+				p = b->printers[i];
+				b->printers[i] = NULL;
+			}
+		}
+		if (p != NULL)
+			kept++;
+		next[n++] = p != NULL ? p : printer_join(pc);
+	}
+	for (i = 0; i < b->nprinters; i++) {
+		if (b->printers[i] != NULL) {
+			log_info("printer %s: removed or changed; disconnecting",
+			    printer_name(b->printers[i]));
+			printer_leave(b->printers[i]);
+		}
+	}
+	log_info("reload: %d printers kept as they were, %d (re)connecting", kept, n - kept);
+	free(b->printers);
+	b->printers = next;
+	b->nprinters = n;
+}
+
+/* Problems of a refused configuration go to the log, one line each. */
+static void
+problems_log(char *text)
+{
+	char	*line, *save = NULL;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		log_error("%s", line);
+}
+
+/*
+ * SIGHUP, or a change in printers.d/: load the configuration anew; an invalid one is refused
+ * and the running one kept.  Sinks are only replaced when they changed; what they had queued
+ * waits in their outboxes and is taken up again.
+ */
+static void
+reload_config(struct bridge *b)
+{
+	struct config	*nc;
+	FILE		*errs;
+	char		*text = NULL;
+	size_t		 len = 0;
+
+	notify_send("RELOADING=1");
+	log_info("reloading the configuration");
+	if ((errs = open_memstream(&text, &len)) == NULL)
+		fatal("open_memstream");
+	nc = config_load(b->conf->path, opt_pdir, opt_sdir, errs);
+	fclose(errs);
+	if (nc == NULL) {
+		problems_log(text);
+		log_error("reload refused: the configuration in use is kept");
+		free(text);
+		notify_send("READY=1");
+		return;
+	}
+	if (len > 0)
+		problems_log(text);	/* warnings of a valid configuration */
+	free(text);
+	if (strcmp(nc->state_dir, b->conf->state_dir) != 0) {
+		log_warnx("state_dir changed: that takes a restart; keeping %s",
+		    b->conf->state_dir);
+		free(nc->state_dir);
+		nc->state_dir = xstrdup(b->conf->state_dir);
+	}
+	if (!sinks_same(b->conf, nc)) {
+		log_info("sinks changed: restarting delivery (queued deliveries are kept)");
+		deliver_stop();
+		deliver_init(nc->state_dir);
+		if (sinks_add(nc) == -1 || deliver_start() == -1)
+			log_error("reload: some sinks could not start; see above");
+	}
+	printers_swap(b, nc);
+	b->offline_ms = (int64_t)nc->offline_after * 1000;
+	if (b->conf != b->first)	/* main() frees the first one */
+		config_free(b->conf);
+	b->conf = nc;
+	state_dir = nc->state_dir;
+	b->status_line[0] = '\0';	/* say STATUS= again */
+	notify_send("READY=1");
+}
+
+/*
+ * systemd: the watchdog is pinged from this loop, the one that would hang; STATUS= shows
+ * printers online and deliveries queued in `systemctl status`, sent when it changes.
+ */
+static int
+notify_tick(struct bridge *b, int64_t now, int timeout)
+{
+	char	line[sizeof(b->status_line)];
+
+	if (b->watchdog_ms > 0) {
+		if (now >= b->watchdog_at) {
+			notify_send("WATCHDOG=1");
+			b->watchdog_at = now + b->watchdog_ms;
+		}
+		if (b->watchdog_at - now < timeout)
+			timeout = (int)(b->watchdog_at - now);
+	}
+	if (now >= b->status_at) {
+		b->status_at = now + 1000;
+		snprintf(line, sizeof(line), "%d/%d printers online, %d deliveries queued",
+		    online_count(b), b->nprinters, deliver_queued());
+		if (strcmp(line, b->status_line) != 0) {
+			memcpy(b->status_line, line, sizeof(line));
+			notify_send("STATUS=%s", line);
+		}
+	}
+	return timeout;
+}
+
+static int
+online_count(const struct bridge *b)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < b->nprinters; i++)
+		n += printer_online(b->printers[i]);
+	return n;
+}
+
+/* The document `bambu-bridge status` shows. */
+static cJSON *
+status_doc(const struct bridge *b)
+{
+	cJSON	*doc = cJSON_CreateObject(), *arr;
+	int64_t	 now = now_ms();
+	int	 i;
+
+	cJSON_AddStringToObject(doc, "version", VERSION);
+	cJSON_AddNumberToObject(doc, "uptime", (double)(now - b->started_ms) / 1000);
+	cJSON_AddNumberToObject(doc, "printers_total", b->nprinters);
+	cJSON_AddNumberToObject(doc, "printers_online", online_count(b));
+	cJSON_AddNumberToObject(doc, "queued", deliver_queued());
+	arr = cJSON_AddArrayToObject(doc, "printers");
+	for (i = 0; i < b->nprinters; i++)
+		printer_describe(b->printers[i], now, arr);
+	deliver_describe(cJSON_AddArrayToObject(doc, "sinks"));
+	return doc;
+}
+
+/*
+ * Watch printers.d/ so that a drop-in added, changed or removed is taken up without a
+ * signal.  Editors write in several steps: the reload waits for RELOAD_SETTLE_MS of quiet.
+ */
+static int
+watch_printers(const char *dir)
+{
+	int	fd;
+
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+		return -1;
+	if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+	    IN_DELETE | IN_CREATE | IN_ATTRIB) == -1) {
+		if (errno == ENOENT)
+			log_debug("no %s to watch", dir);
+		else
+			log_warn("cannot watch %s; changes there need SIGHUP", dir);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+watch_drain(struct bridge *b)
+{
+	char	buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(b->watch_fd, buf, sizeof(buf)) > 0)
+		;
+	b->reload_at = now_ms() + RELOAD_SETTLE_MS;
+}
+
 static void
 loop(struct bridge *b)
 {
-	struct pollfd	pfd = { .fd = printer_queue_fd(), .events = POLLIN };
-	int		timeout;
+	struct pollfd	pfd[3] = {
+		{ .fd = printer_queue_fd(), .events = POLLIN },
+		{ .fd = b->status_fd, .events = POLLIN },
+		{ .fd = b->watch_fd, .events = POLLIN },
+	};
+	cJSON		*doc;
+	int		 timeout;
+	int64_t		 now;
 
 	while (!quit) {
-		if (reload) {
+		now = now_ms();
+		if (reload || (b->reload_at != 0 && now >= b->reload_at)) {
 			reload = 0;
-			log_warnx("SIGHUP: live reload is not built yet; the configuration "
-			    "in use is kept");
+			b->reload_at = 0;
+			reload_config(b);
 		}
-		timeout = tick(b);
-		if (poll(&pfd, 1, timeout < 0 ? 0 : timeout) == -1 && errno != EINTR)
+		timeout = notify_tick(b, now, tick(b));
+		if (b->reload_at != 0 && b->reload_at - now < timeout)
+			timeout = (int)(b->reload_at - now);
+		if (poll(pfd, 3, timeout < 0 ? 0 : timeout) == -1 && errno != EINTR)
 			fatal("poll");
 		handle_messages();
+		if (pfd[1].revents & POLLIN) {
+			doc = status_doc(b);
+			status_answer(b->status_fd, doc);
+			cJSON_Delete(doc);
+		}
+		if (pfd[2].revents & POLLIN)
+			watch_drain(b);
 	}
 }
 
 static int
 cmd_run(struct config *conf, int argc, char **argv)
 {
-	struct bridge		 b = { .conf = conf };
+	struct bridge		 b = { .conf = conf, .first = conf };
 	struct printer_conf	*pc;
 	struct pmsg		*m, *next;
 	int			 i = 0;
@@ -332,30 +603,33 @@ cmd_run(struct config *conf, int argc, char **argv)
 	signals_init();
 	b.printers = xcalloc((size_t)conf->nprinters, sizeof(*b.printers));
 	state_dir = conf->state_dir;
-	TAILQ_FOREACH(pc, &conf->printers, entry) {
-		b.printers[i] = printer_new(pc);
-		if (persist_load(state_dir, pc->serial, &printer_monitor(b.printers[i])->job,
-		    now_ms()) == 0)
-			log_debug("printer %s: resuming from its saved state", pc->name);
-		i++;
-	}
+	TAILQ_FOREACH(pc, &conf->printers, entry)
+		b.printers[i++] = printer_join(pc);
 	b.nprinters = i;
+	b.started_ms = now_ms();
+	b.status_fd = status_listen(conf->state_dir);
+	b.watch_fd = watch_printers(conf->printers_dir);
+	b.watchdog_ms = notify_watchdog_ms();
+	notify_send("READY=1");
 	log_info("bambu-bridge started: %d printers, %d sinks, offline after %d s",
 	    conf->nprinters, conf->nsinks, conf->offline_after);
 	loop(&b);
+	notify_send("STOPPING=1");
+	status_close();
+	if (b.watch_fd != -1)
+		close(b.watch_fd);
 	log_info("stopping");
 	printer_checks_stop();
-	for (i = 0; i < b.nprinters; i++) {
-		persist_save(state_dir, printer_monitor(b.printers[i])->serial,
-		    &printer_monitor(b.printers[i])->job, printer_saved(b.printers[i]), 1);
-		printer_free(b.printers[i]);
-	}
+	for (i = 0; i < b.nprinters; i++)
+		printer_leave(b.printers[i]);
 	for (m = printer_queue_take(); m != NULL; m = next) {
 		next = m->next;
 		pmsg_free(m);
 	}
 	free(b.printers);
 	deliver_stop();
+	if (b.conf != b.first)
+		config_free(b.conf);
 	return 0;
 }
 
@@ -487,6 +761,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check },
 	{ "test-notify", cmd_test_notify },
 	{ "outbox", cmd_outbox },
+	{ "status", cmd_status },
 	{ "trust", cmd_trust },
 	{ NULL, NULL },
 };
@@ -499,11 +774,11 @@ main(int argc, char **argv)
 	struct config		*conf;
 	int		 ch, verbose = 0, rv;
 
-	while ((ch = getopt(argc, argv, "c:p:s:vh")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:p:s:vh")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
-		case 'p': pdir = optarg; break;
-		case 's': sdir = optarg; break;
+		case 'p': pdir = opt_pdir = optarg; break;
+		case 's': sdir = opt_sdir = optarg; break;
 		case 'v': verbose++; break;
 		default: usage();
 		}
@@ -513,6 +788,7 @@ main(int argc, char **argv)
 	if (argc > 0)
 		cmd = argv[0];
 	log_init(verbose);
+	notify_init();
 	srandom((unsigned)now_ms() ^ (unsigned)getpid());
 	for (c = commands; c->name != NULL && strcmp(c->name, cmd) != 0; c++)
 		;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <MQTTAsync.h>
+#include <cjson/cJSON.h>
 #include <openssl/rand.h>
 
 #include "log.h"
@@ -28,6 +29,9 @@
 #include "report.h"
 #include "trust.h"
 #include "xmalloc.h"
+
+/* journald fields of a printer's log lines: journalctl PRINTER=name */
+#define PRINTER_TAGS(p)	(&(struct log_tags){ .printer = (p)->name, .serial = (p)->serial })
 
 #define BACKOFF_MIN_MS		1000
 #define BACKOFF_MAX_MS		30000	/* a LAN printer: retrying is cheap */
@@ -68,6 +72,7 @@ struct printer {
 	struct monitor	 mon;
 	struct persist_mark saved;	/* what persist_save last wrote */
 	TAILQ_ENTRY(printer) check_entry;
+	int		 check_state;	/* under c_lock: CHECK_NONE, _QUEUED, _RUNNING */
 };
 
 /* --- the queue from Paho's thread and the check workers to the main loop --- */
@@ -130,6 +135,24 @@ printer_queue_take(void)
 	q_tail = &q_head;
 	pthread_mutex_unlock(&q_lock);
 	return m;
+}
+
+/* Drop the messages of a printer that is going away (no callback can add more by then). */
+static void
+queue_purge(struct printer *p)
+{
+	struct pmsg	**mp = &q_head, *m;
+
+	pthread_mutex_lock(&q_lock);
+	while ((m = *mp) != NULL) {
+		if (m->p == p) {
+			*mp = m->next;
+			pmsg_free(m);
+		} else
+			mp = &m->next;
+	}
+	q_tail = mp;
+	pthread_mutex_unlock(&q_lock);
 }
 
 void
@@ -209,8 +232,11 @@ on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
 
 /* --- the certificate check, on worker threads --- */
 
+enum { CHECK_NONE, CHECK_QUEUED, CHECK_RUNNING };
+
 static pthread_mutex_t	 c_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 c_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t	 c_cond = PTHREAD_COND_INITIALIZER;	/* work queued */
+static pthread_cond_t	 c_done = PTHREAD_COND_INITIALIZER;	/* a check ended */
 static TAILQ_HEAD(, printer) c_queue = TAILQ_HEAD_INITIALIZER(c_queue);
 static pthread_t	 c_threads[CHECK_THREADS];
 static int		 c_nthreads, c_stop;
@@ -231,6 +257,7 @@ check_worker(void *arg)
 			break;
 		p = TAILQ_FIRST(&c_queue);
 		TAILQ_REMOVE(&c_queue, p, check_entry);
+		p->check_state = CHECK_RUNNING;
 		pthread_mutex_unlock(&c_lock);
 		t = (struct trust_target){ .name = p->name, .host = p->host, .port = p->port,
 		    .serial = p->serial, .ca_file = p->ca_file, .mode = p->trust };
@@ -246,6 +273,8 @@ check_worker(void *arg)
 			break;
 		}
 		pthread_mutex_lock(&c_lock);
+		p->check_state = CHECK_NONE;
+		pthread_cond_broadcast(&c_done);
 	}
 	pthread_mutex_unlock(&c_lock);
 	return NULL;
@@ -274,10 +303,25 @@ printer_checks_stop(void)
 	c_nthreads = 0;
 }
 
+/* p is going away: take it off the check queue, or wait for its check to end. */
+static void
+check_forget(struct printer *p)
+{
+	pthread_mutex_lock(&c_lock);
+	if (p->check_state == CHECK_QUEUED) {
+		TAILQ_REMOVE(&c_queue, p, check_entry);
+		p->check_state = CHECK_NONE;
+	}
+	while (p->check_state == CHECK_RUNNING)
+		pthread_cond_wait(&c_done, &c_lock);
+	pthread_mutex_unlock(&c_lock);
+}
+
 static void
 check_queue(struct printer *p)
 {
 	pthread_mutex_lock(&c_lock);
+	p->check_state = CHECK_QUEUED;
 	TAILQ_INSERT_TAIL(&c_queue, p, check_entry);
 	pthread_cond_signal(&c_cond);
 	pthread_mutex_unlock(&c_lock);
@@ -317,7 +361,7 @@ printer_new(const struct printer_conf *pc)
 	free(uri);
 	free(id);
 	if (p->trust == TRUST_INSECURE)
-		log_warnx("printer %s: tls_insecure = yes: its certificate is not checked",
+		log_tagged(LOG_WARNING, PRINTER_TAGS(p), "printer %s: tls_insecure = yes: its certificate is not checked",
 		    p->name);
 	return p;
 }
@@ -330,6 +374,7 @@ printer_free(struct printer *p)
 
 	if (p == NULL)
 		return;
+	check_forget(p);
 	if (MQTTAsync_isConnected(p->client)) {
 		do_.timeout = 500;
 		MQTTAsync_disconnect(p->client, &do_);
@@ -337,6 +382,7 @@ printer_free(struct printer *p)
 			usleep(10000);
 	}
 	MQTTAsync_destroy(&p->client);
+	queue_purge(p);
 	explicit_bzero(p->code, strlen(p->code));
 	free(p->code);
 	free(p->name);
@@ -401,7 +447,7 @@ paho_connect(struct printer *p, int64_t now)
 	so.verify = 0;
 	co.ssl = &so;
 	if ((rc = MQTTAsync_connect(p->client, &co)) != MQTTASYNC_SUCCESS) {
-		log_once(&p->conn_err, "printer %s: cannot start connecting: %s", p->name,
+		log_once_tagged(&p->conn_err, PRINTER_TAGS(p), "printer %s: cannot start connecting: %s", p->name,
 		    MQTTAsync_strerror(rc));
 		retry_later(p, now);
 		return;
@@ -412,7 +458,7 @@ paho_connect(struct printer *p, int64_t now)
 static void
 start_connect(struct printer *p, int64_t now)
 {
-	log_debug("printer %s: connecting to %s:%d", p->name, p->host, p->port);
+	log_tagged(LOG_DEBUG, PRINTER_TAGS(p), "printer %s: connecting to %s:%d", p->name, p->host, p->port);
 	if (p->trust != TRUST_INSECURE) {
 		p->conn = C_CHECKING;
 		check_queue(p);
@@ -454,9 +500,9 @@ session_up(struct printer *p, int64_t now)
 	char	buf[128];
 
 	if (p->conn_err.last[0] != '\0')
-		log_info("printer %s: connected again", p->name);
+		log_tagged(LOG_INFO, PRINTER_TAGS(p), "printer %s: connected again", p->name);
 	else
-		log_info("printer %s: connected", p->name);
+		log_tagged(LOG_INFO, PRINTER_TAGS(p), "printer %s: connected", p->name);
 	log_once_clear(&p->conn_err);
 	p->conn = C_UP;
 	p->up_at = now;
@@ -474,9 +520,9 @@ static void
 check_passed(struct printer *p, const char *note)
 {
 	if (note != NULL)
-		log_info("printer %s: %s", p->name, note);
+		log_tagged(LOG_INFO, PRINTER_TAGS(p), "printer %s: %s", p->name, note);
 	if (p->refused != NULL)
-		log_info("printer %s: its certificate is trusted again", p->name);
+		log_tagged(LOG_INFO, PRINTER_TAGS(p), "printer %s: its certificate is trusted again", p->name);
 	free(p->refused);
 	p->refused = NULL;
 }
@@ -489,10 +535,10 @@ static void
 check_refused(struct printer *p, const char *why)
 {
 	if (p->refused != NULL && strcmp(p->refused, why) == 0) {
-		log_debug("printer %s: not connecting (again): %s", p->name, why);
+		log_tagged(LOG_DEBUG, PRINTER_TAGS(p), "printer %s: not connecting (again): %s", p->name, why);
 		return;
 	}
-	log_error("printer %s: not connecting: %s", p->name, why);
+	log_tagged(LOG_ERR, PRINTER_TAGS(p), "printer %s: not connecting: %s", p->name, why);
 	free(p->refused);
 	p->refused = xstrdup(why);
 }
@@ -513,12 +559,12 @@ printer_session(struct printer *p, const struct pmsg *m, int64_t now)
 		session_up(p, now);
 		break;
 	case PM_CONNECT_FAILED:
-		log_once(&p->conn_err, "printer %s: cannot connect to %s:%d: %s", p->name,
+		log_once_tagged(&p->conn_err, PRINTER_TAGS(p), "printer %s: cannot connect to %s:%d: %s", p->name,
 		    p->host, p->port, m->data);
 		retry_later(p, now);
 		break;
 	case PM_LOST:
-		log_warnx("printer %s: connection lost", p->name);
+		log_tagged(LOG_WARNING, PRINTER_TAGS(p), "printer %s: connection lost", p->name);
 		retry_later(p, now);
 		break;
 	case PM_REPORT:
@@ -549,7 +595,7 @@ static void
 warn_serial(struct printer *p, int64_t now)
 {
 	p->warned_serial = 1;
-	log_warnx("printer %s: connected, but no report %d s after asking for one: "
+	log_tagged(LOG_WARNING, PRINTER_TAGS(p), "printer %s: connected, but no report %d s after asking for one: "
 	    "is serial %s right? (it is case-sensitive)", p->name,
 	    (int)((now - p->up_at) / 1000), p->serial);
 }
@@ -570,14 +616,14 @@ watch_silence(struct printer *p, int64_t now, int64_t offline_ms)
 		warn_serial(p, now);
 	if (silent >= offline_ms / 2 && p->probe_at == 0 && printer_pushall(p, now) == 0) {
 		p->probe_at = now;
-		log_debug("printer %s: silent for %d s: asked for a full report", p->name,
+		log_tagged(LOG_DEBUG, PRINTER_TAGS(p), "printer %s: silent for %d s: asked for a full report", p->name,
 		    (int)(silent / 1000));
 	}
 	if (silent >= offline_ms && p->probe_at != 0 &&
 	    now - p->probe_at >= probe_wait(offline_ms)) {
 		if (never && !p->warned_serial)
 			warn_serial(p, now);
-		log_warnx("printer %s: silent for %d s after a probe: reconnecting", p->name,
+		log_tagged(LOG_WARNING, PRINTER_TAGS(p), "printer %s: silent for %d s after a probe: reconnecting", p->name,
 		    (int)(silent / 1000));
 		do_.timeout = 0;
 		MQTTAsync_disconnect(p->client, &do_);
@@ -621,5 +667,67 @@ printer_next_ms(const struct printer *p, int64_t now, int64_t offline_ms)
 void
 printer_bad_report(struct printer *p, const char *cause)
 {
-	log_once(&p->bad_input, "printer %s: dropped a report: %s", p->name, cause);
+	log_once_tagged(&p->bad_input, PRINTER_TAGS(p), "printer %s: dropped a report: %s", p->name, cause);
+}
+
+static const char *
+conn_name(enum conn c)
+{
+	switch (c) {
+	case C_WAIT:		return "waiting";
+	case C_CHECKING:	return "checking";
+	case C_CONNECTING:	return "connecting";
+	case C_UP:		return "up";
+	}
+	return "?";
+}
+
+/* For `status`: what this printer is doing, as a JSON object appended to arr. */
+void
+printer_describe(const struct printer *p, int64_t now, cJSON *arr)
+{
+	const struct monitor	*m = &p->mon;
+	cJSON			*o = cJSON_CreateObject(), *job;
+
+	cJSON_AddStringToObject(o, "name", p->name);
+	cJSON_AddStringToObject(o, "serial", p->serial);
+	cJSON_AddStringToObject(o, "model", monitor_model(m));
+	cJSON_AddStringToObject(o, "connection", conn_name(p->conn));
+	cJSON_AddStringToObject(o, "trust", trust_mode_name(p->trust));
+	cJSON_AddStringToObject(o, "state", gstate_name(m->f.state));
+	cJSON_AddBoolToObject(o, "online", m->pres.heard && !m->pres.offline);
+	cJSON_AddNumberToObject(o, "last_report_age", m->pres.heard ?
+	    (double)(now - m->pres.last_ms) / 1000 : -1);
+	if (p->conn_err.last[0] != '\0')
+		cJSON_AddStringToObject(o, "last_error", p->conn_err.last);
+	if (m->job.active) {
+		job = cJSON_AddObjectToObject(o, "job");
+		cJSON_AddStringToObject(job, "name", m->job.cur.name);
+		cJSON_AddStringToObject(job, "file", m->job.cur.file);
+		cJSON_AddNumberToObject(job, "progress", m->job.cur.percent);
+		cJSON_AddNumberToObject(job, "remaining_minutes", m->job.cur.remaining_min);
+	}
+	cJSON_AddItemToArray(arr, o);
+}
+
+int
+printer_online(const struct printer *p)
+{
+	return p->mon.pres.heard && !p->mon.pres.offline;
+}
+
+static int
+str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Would this configuration give the same session?  Then a reload leaves the printer alone. */
+int
+printer_conf_same(const struct printer *p, const struct printer_conf *pc)
+{
+	return strcmp(p->name, pc->name) == 0 && strcmp(p->host, pc->host) == 0 &&
+	    p->port == pc->port && strcmp(p->serial, pc->serial) == 0 &&
+	    strcmp(p->code, pc->access_code) == 0 && p->trust == trust_mode(pc) &&
+	    str_same(p->ca_file, p->trust == TRUST_CA_FILE ? pc->ca_file : NULL);
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 #include "monitor.h"
 #include "persist.h"
@@ -55,6 +57,12 @@ int64_t		 printer_next_ms(const struct printer *, int64_t now, int64_t offline_m
 int		 printer_pushall(struct printer *, int64_t now);
 /* Log a bad report from this printer, once until the reason changes. */
 void		 printer_bad_report(struct printer *, const char *cause);
+
+/* Would pc give this printer the same session (a reload then leaves it alone)? */
+int		 printer_conf_same(const struct printer *, const struct printer_conf *);
+/* For `status`: describe the printer as an object appended to arr; online or not. */
+void		 printer_describe(const struct printer *, int64_t now, cJSON *arr);
+int		 printer_online(const struct printer *);
 
 /* The worker threads that check printers' certificates before Paho connects. */
 int		 printer_checks_start(void);

@@ -642,23 +642,25 @@ backoff_ms(int failures)
 }
 
 /*
- * Remove the head record: delivered (its file goes), or given up (its file goes to dead/,
- * where `bambu-bridge outbox retry` can bring it back).
+ * Remove the record that was in flight (not the head: records revived from dead/ may have
+ * been queued ahead of it meanwhile): delivered (its file goes), or given up (its file goes
+ * to dead/, where `bambu-bridge outbox retry` can bring it back).
  */
 static void
 sink_pop(struct sink *s, int bury)
 {
-	struct record	*r;
+	struct record	*r = s->inflight;
 
+	if (r == NULL)
+		return;
+	s->inflight = NULL;
 	pthread_mutex_lock(&deliver_lock);
-	if ((r = TAILQ_FIRST(&s->queue)) != NULL) {
-		TAILQ_REMOVE(&s->queue, r, entry);
-		s->nqueued--;
-		if (!r->spooled)
-			s->unspooled--;
-	}
+	TAILQ_REMOVE(&s->queue, r, entry);
+	s->nqueued--;
+	if (!r->spooled)
+		s->unspooled--;
 	pthread_mutex_unlock(&deliver_lock);
-	if (r != NULL && r->spooled) {
+	if (r->spooled) {
 		if (bury ? outbox_bury(s->ob, r->name) : outbox_done(s->ob, r->name))
 			log_warn("sink %s: outbox record %s", s->name, r->name);
 	}
@@ -820,14 +822,20 @@ deliver_timeout(int64_t now)
 {
 	struct sink	*s;
 	int64_t		 t = IDLE_POLL_MS;
-	int		 waiting;
+	int		 waiting, unspooled;
 
 	TAILQ_FOREACH(s, &sinks, entry) {
 		pthread_mutex_lock(&deliver_lock);
 		waiting = s->easy == NULL && !s->disabled && s->nqueued > 0;
+		unspooled = s->unspooled > 0;
 		pthread_mutex_unlock(&deliver_lock);
 		if (waiting && s->not_before - now < t)
 			t = s->not_before - now;
+		/* Also wake for `outbox retry` and for outbox writes to try again. */
+		if (s->ob != NULL && s->poke_at - now < t)
+			t = s->poke_at - now;
+		if (unspooled && s->spool_at - now < t)
+			t = s->spool_at - now;
 	}
 	return t < 0 ? 0 : (int)t;
 }

@@ -22,6 +22,7 @@ import os
 import random
 import re
 import shutil
+import shlex
 import signal
 import socket
 import string
@@ -739,7 +740,10 @@ class Bridge:
         """Run `bambu-bridge -c conf -s state -v run`, stdout and stderr to bridge.log."""
         assert self.proc is None or self.proc.poll() is not None, "bridge already running"
         log = open(self.log_path, "ab")
-        self.proc = spawn([self.binary, "-c", self.conf, "-s", self.state_dir, "-v", "run"],
+        # BRIDGE_WRAPPER runs the bridge under a tool, e.g. valgrind (make valgrind).
+        wrapper = shlex.split(os.environ.get("BRIDGE_WRAPPER", ""))
+        self.proc = spawn(wrapper + [self.binary, "-c", self.conf, "-s", self.state_dir, "-v",
+                                     "run"],
                           stdout=log, stderr=subprocess.STDOUT, env=self._env())
         log.close()
         self.expected_exit = False

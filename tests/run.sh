@@ -46,6 +46,11 @@ if [ -x tests/config/run.sh ]; then
 	run_part "config golden files" tests/config/run.sh
 fi
 if [ -f tests/integration/run.py ] && [ "${UNIT_ONLY:-0}" != 1 ]; then
+	if [ "${VALGRIND:-0}" = 1 ]; then
+		# The daemon itself under valgrind, through scenarios that cover every module.
+		export BRIDGE_WRAPPER="${vg[*]}" TEST_TIMEOUT=180
+		TESTS=${TESTS:-"test_jobs test_input test_sinks test_reload test_status test_trust"}
+	fi
 	run_part "integration" /usr/bin/python3 tests/integration/run.py ${TESTS:-}
 fi
 echo

@@ -30,6 +30,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "clock.h"
 #include "config.h"
 #include "deliver.h"
 #include "event.h"
@@ -130,15 +131,6 @@ static CURLM		*deliver_multi;
 static int		 curl_ready;
 static char		*deliver_state_dir;	/* NULL: no outbox */
 static uint64_t		 deliver_seq;		/* under deliver_lock */
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 curl_start(void)
@@ -636,7 +628,7 @@ backoff_ms(int failures)
 	if (base > BACKOFF_MAX_MS)
 		base = BACKOFF_MAX_MS;
 	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
-		rnd = (uint32_t)now_ms();
+		rnd = (uint32_t)clock_ms();
 	base = base * 3 / 4 + (int64_t)(rnd % (uint32_t)(base / 2 + 1));
 	return base > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : base;
 }
@@ -723,7 +715,7 @@ static void
 sink_done(struct sink *s, const struct result *res)
 {
 	struct record	*r = s->inflight;
-	int64_t		 now = now_ms();
+	int64_t		 now = clock_ms();
 
 	if (res->status != 0)
 		sink_pace(s, &s->reply, now);
@@ -890,7 +882,7 @@ deliver_main(void *arg)
 	int		 running, timeout;
 
 	(void)arg;
-	while (deliver_more((now = now_ms()), &deadline)) {
+	while (deliver_more((now = clock_ms()), &deadline)) {
 		TAILQ_FOREACH(s, &sinks, entry) {
 			sink_spool_retry(s, now);
 			sink_poked(s, now);

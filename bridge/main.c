@@ -19,6 +19,7 @@
 
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "config.h"
 #include "deliver.h"
 #include "hms.h"
@@ -60,15 +61,6 @@ struct bridge {
 	int64_t		  status_at;	/* next STATUS= for systemctl status */
 	char		  status_line[96];
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 on_signal(int sig)
@@ -264,7 +256,7 @@ static void
 handle_messages(void)
 {
 	struct pmsg	*m, *next;
-	int64_t		 now = now_ms();
+	int64_t		 now = clock_ms();
 
 	for (m = printer_queue_take(); m != NULL; m = next) {
 		next = m->next;
@@ -280,7 +272,7 @@ static int
 tick(struct bridge *b)
 {
 	struct event	 evs[MONITOR_OUT_MAX];
-	int64_t		 now = now_ms(), next = TICK_MAX_MS, t;
+	int64_t		 now = clock_ms(), next = TICK_MAX_MS, t;
 	int		 i, n;
 
 	for (i = 0; i < b->nprinters; i++) {
@@ -319,7 +311,7 @@ printer_join(const struct printer_conf *pc)
 {
 	struct printer	*p = printer_new(pc);
 
-	if (persist_load(state_dir, pc->serial, &printer_monitor(p)->job, now_ms()) == 0)
+	if (persist_load(state_dir, pc->serial, &printer_monitor(p)->job, clock_ms()) == 0)
 		log_debug("printer %s: resuming from its saved state", pc->name);
 	return p;
 }
@@ -496,7 +488,7 @@ static cJSON *
 status_doc(const struct bridge *b)
 {
 	cJSON	*doc = cJSON_CreateObject(), *arr;
-	int64_t	 now = now_ms();
+	int64_t	 now = clock_ms();
 	int	 i;
 
 	cJSON_AddStringToObject(doc, "version", VERSION);
@@ -541,7 +533,7 @@ watch_drain(struct bridge *b)
 
 	while (read(b->watch_fd, buf, sizeof(buf)) > 0)
 		;
-	b->reload_at = now_ms() + RELOAD_SETTLE_MS;
+	b->reload_at = clock_ms() + RELOAD_SETTLE_MS;
 }
 
 static void
@@ -557,7 +549,7 @@ loop(struct bridge *b)
 	int64_t		 now;
 
 	while (!quit) {
-		now = now_ms();
+		now = clock_ms();
 		if (reload || (b->reload_at != 0 && now >= b->reload_at)) {
 			reload = 0;
 			b->reload_at = 0;
@@ -606,7 +598,7 @@ cmd_run(struct config *conf, int argc, char **argv)
 	TAILQ_FOREACH(pc, &conf->printers, entry)
 		b.printers[i++] = printer_join(pc);
 	b.nprinters = i;
-	b.started_ms = now_ms();
+	b.started_ms = clock_ms();
 	b.status_fd = status_listen(conf->state_dir);
 	b.watch_fd = watch_printers(conf->printers_dir);
 	b.watchdog_ms = notify_watchdog_ms();
@@ -789,7 +781,7 @@ main(int argc, char **argv)
 		cmd = argv[0];
 	log_init(verbose);
 	notify_init();
-	srandom((unsigned)now_ms() ^ (unsigned)getpid());
+	srandom((unsigned)clock_ms() ^ (unsigned)getpid());
 	for (c = commands; c->name != NULL && strcmp(c->name, cmd) != 0; c++)
 		;
 	if (c->name == NULL) {

@@ -22,6 +22,9 @@
 
 #define STATE_MAX	65536
 
+/* A full disk fails every printer's write alike: say it once, until a write succeeds. */
+static struct log_once	write_lo;
+
 static char *
 state_path(const char *state_dir, const char *serial, const char *suffix)
 {
@@ -191,7 +194,7 @@ persist_save(const char *state_dir, const char *serial, const struct job *j,
 		return 0;
 	xasprintf(&dir, "%s/printers", state_dir);
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
-		log_warn("cannot create %s", dir);
+		log_once(&write_lo, "cannot create %s: %s", dir, strerror(errno));
 		free(dir);
 		return -1;
 	}
@@ -199,9 +202,12 @@ persist_save(const char *state_dir, const char *serial, const struct job *j,
 	tmp = state_path(state_dir, serial, ".tmp");
 	text = job_to_json(j);
 	if ((rv = file_replace(dir, tmp, path, text)) == -1)
-		log_warn("cannot write %s", path);
-	else
+		log_once(&write_lo, "cannot write printer state in %s: %s; trying again at the "
+		    "next change", dir, strerror(errno));
+	else {
 		*mark = now;
+		log_once_clear(&write_lo);
+	}
 	free(text);
 	free(tmp);
 	free(path);

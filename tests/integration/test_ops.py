@@ -93,8 +93,7 @@ def test_unit_is_a_notify_service_with_watchdog_and_reload(bed):
                 keys.setdefault(m.group(1), []).append(m.group(2))
     want = {"Type": "notify", "NotifyAccess": "main", "WatchdogSec": "30s",
             "ExecReload": "/bin/kill -HUP $MAINPID", "User": "bambu-bridge",
-            "StateDirectory": "bambu-bridge", "ConfigurationDirectory": "bambu-bridge",
-            "RuntimeDirectory": "bambu-bridge"}
+            "StateDirectory": "bambu-bridge", "ConfigurationDirectory": "bambu-bridge"}
     for k, v in want.items():
         assert keys.get(k) == [v], "%s=%s, want %s" % (k, keys.get(k), v)
     assert "DynamicUser" not in keys, "a static user is needed to read root:bambu-bridge files"

@@ -73,10 +73,13 @@ valgrind: deps units
 demo: deps all
 	./scripts/demo.sh
 
-BENCHES	:= $(BUILD)/tests/bench_report $(BUILD)/tests/bench_outbox
+BENCHES	:= $(BUILD)/tests/bench_report $(BUILD)/tests/bench_outbox $(BUILD)/tests/farm_pub
 
 $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(LIBOBJS) | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
+
+$(BUILD)/tests/farm_pub: tests/bench/farm_pub.c | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 # Figures, not tests: the report hot path, and events through the outbox to a receiver.
 bench: deps all $(BENCHES)

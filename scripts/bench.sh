@@ -38,3 +38,9 @@ with testbed.Bed() as bed:
     print("  fsyncs per event:          %8.2f  (500 events under strace: %d fsyncs)" %
           (calls / 500.0, calls))
 PY
+
+echo
+echo "== a farm: ${FARM_PRINTERS:-1000} printers on one broker, a delta every 2 s each (FARM_PRINTERS=0 skips)"
+if [ "${FARM_PRINTERS:-1000}" -gt 0 ]; then
+	/usr/bin/python3 scripts/bench_farm.py "$BUILD" "${FARM_PRINTERS:-1000}" "${FARM_SECONDS:-30}"
+fi

@@ -35,6 +35,7 @@
 #include "xmalloc.h"
 
 #define TICK_MAX_MS	1000
+#define TICK_MIN_MS	100	/* timers are seconds apart: scan printers at most 10 times/s */
 #define RELOAD_SETTLE_MS 700
 
 static volatile sig_atomic_t	quit, reload;
@@ -56,6 +57,7 @@ struct bridge {
 	int		  status_fd;	/* -1: no status socket */
 	int		  watch_fd;	/* inotify on printers.d/; -1 none */
 	int64_t		  reload_at;	/* a change in printers.d/ settles, then reload */
+	int64_t		  tick_at;	/* next scan of the printers' timers */
 	int64_t		  watchdog_ms;	/* systemd's watchdog: ping this often; -1 none */
 	int64_t		  watchdog_at;
 	int64_t		  status_at;	/* next STATUS= for systemctl status */
@@ -252,19 +254,22 @@ handle_report(struct printer *p, const struct pmsg *m, int64_t now)
 	events_send(p, evs, n);
 }
 
-static void
+/* Returns how many messages there were. */
+static int
 handle_messages(void)
 {
 	struct pmsg	*m, *next;
 	int64_t		 now = clock_ms();
+	int		 n = 0;
 
-	for (m = printer_queue_take(); m != NULL; m = next) {
+	for (m = printer_queue_take(); m != NULL; m = next, n++) {
 		next = m->next;
 		printer_session(m->p, m, now);
 		if (m->kind == PM_REPORT || m->kind == PM_OVERSIZE)
 			handle_report(m->p, m, now);
 		pmsg_free(m);
 	}
+	return n;
 }
 
 /* Time passes for every printer; returns how long the loop may sleep. */
@@ -324,12 +329,6 @@ printer_leave(struct printer *p)
 
 	persist_save(state_dir, m->serial, &m->job, printer_saved(p), 1);
 	printer_free(p);
-}
-
-static int
-str_same(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 static int
@@ -555,12 +554,23 @@ loop(struct bridge *b)
 			b->reload_at = 0;
 			reload_config(b);
 		}
-		timeout = notify_tick(b, now, tick(b));
+		/*
+		 * The printers' timers are scanned when one falls due, and after messages
+		 * (which may set new ones), but never more than 10 times a second: with a
+		 * thousand printers reporting, a scan per wake-up would cost more than the
+		 * reports themselves.
+		 */
+		if (now >= b->tick_at) {
+			timeout = tick(b);
+			b->tick_at = now + (timeout < TICK_MIN_MS ? TICK_MIN_MS : timeout);
+		}
+		timeout = notify_tick(b, now, (int)(b->tick_at - now));
 		if (b->reload_at != 0 && b->reload_at - now < timeout)
 			timeout = (int)(b->reload_at - now);
 		if (poll(pfd, 3, timeout < 0 ? 0 : timeout) == -1 && errno != EINTR)
 			fatal("poll");
-		handle_messages();
+		if (handle_messages() > 0 && b->tick_at > clock_ms() + TICK_MIN_MS)
+			b->tick_at = clock_ms() + TICK_MIN_MS;
 		if (pfd[1].revents & POLLIN) {
 			doc = status_doc(b);
 			status_answer(b->status_fd, doc);

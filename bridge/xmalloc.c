@@ -1,6 +1,7 @@
 /*
  * xmalloc.c: allocation that never returns NULL.  Running out of memory is fatal in exactly
- * one place, here.  Also the one UTF-8-safe bounded string copy.
+ * one place, here.  Also the one UTF-8-safe bounded string copy, and string equality
+ * that accepts NULL.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,4 +91,10 @@ strlcpy_utf8(char *dst, const char *src, size_t dstlen)
 	}
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+int
+str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }

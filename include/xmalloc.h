@@ -14,4 +14,7 @@ int	 xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)))
 /* Copy src into dst[dstlen] truncating on a UTF-8 code point boundary; always NUL-terminates. */
 void	 strlcpy_utf8(char *dst, const char *src, size_t dstlen);
 
+/* Both NULL, or both equal strings. */
+int	 str_same(const char *, const char *);
+
 #endif

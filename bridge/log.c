@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "xmalloc.h"
 
 #define JOURNAL_SOCKET	"/run/systemd/journal/socket"
 #define LOG_IDENT	"bambu-bridge"
@@ -280,18 +281,32 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
-static void
-log_vonce(struct log_once *lo, const struct log_tags *tags, const char *fmt, va_list ap)
+/* FNV-1a: enough to tell one failure's text from another's; never 0. */
+static uint64_t
+text_digest(const char *s)
 {
-	char	buf[sizeof(lo->last)];
-	int	saved = errno;
+	uint64_t	h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h == 0 ? 1 : h;
+}
+
+static void
+log_vonce(struct log_once *lo, int pri, const struct log_tags *tags, const char *fmt,
+    va_list ap)
+{
+	char		buf[2048];
+	uint64_t	d;
+	int		saved = errno;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (strcmp(buf, lo->last) == 0)
+	if ((d = text_digest(buf)) == lo->digest)
 		log_tagged(LOG_DEBUG, tags, "%s (again)", buf);
 	else {
-		memcpy(lo->last, buf, sizeof(buf));
-		log_tagged(LOG_WARNING, tags, "%s", buf);
+		lo->digest = d;
+		strlcpy_utf8(lo->last, buf, sizeof(lo->last));
+		log_tagged(pri, tags, "%s", buf);
 	}
 	errno = saved;
 }
@@ -302,7 +317,7 @@ log_once(struct log_once *lo, const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vonce(lo, NULL, fmt, ap);
+	log_vonce(lo, LOG_WARNING, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -312,13 +327,24 @@ log_once_tagged(struct log_once *lo, const struct log_tags *tags, const char *fm
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vonce(lo, tags, fmt, ap);
+	log_vonce(lo, LOG_WARNING, tags, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_once_at(struct log_once *lo, int pri, const struct log_tags *tags, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vonce(lo, pri, tags, fmt, ap);
 	va_end(ap);
 }
 
 void
 log_once_clear(struct log_once *lo)
 {
+	lo->digest = 0;
 	lo->last[0] = '\0';
 }
 

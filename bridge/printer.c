@@ -55,7 +55,6 @@ struct printer {
 	char		*code;		/* the access code: never logged */
 	char		*ca_file;	/* TRUST_CA_FILE only */
 	enum trust_mode	 trust;
-	char		*refused;	/* the last refusal of its certificate, said once */
 	char		 topic_report[64];
 	char		 topic_request[64];
 	MQTTAsync	 client;
@@ -389,7 +388,6 @@ printer_free(struct printer *p)
 	free(p->host);
 	free(p->serial);
 	free(p->ca_file);
-	free(p->refused);
 	free(p);
 }
 
@@ -520,44 +518,20 @@ session_up(struct printer *p, int64_t now)
 	publish(p, buf);
 }
 
-/* The certificate check passed; at a first contact, note says what was pinned. */
-static void
-check_passed(struct printer *p, const char *note)
-{
-	if (note != NULL)
-		log_tagged(LOG_INFO, PRINTER_TAGS(p), "printer %s: %s", p->name, note);
-	if (p->refused != NULL)
-		log_tagged(LOG_INFO, PRINTER_TAGS(p), "printer %s: its certificate is trusted again", p->name);
-	free(p->refused);
-	p->refused = NULL;
-}
-
-/*
- * A refused certificate is an error, said once and then at debug level until the reason
- * changes.  Not log_once: a changed pin names two fingerprints and the fix, more than it keeps.
- */
-static void
-check_refused(struct printer *p, const char *why)
-{
-	if (p->refused != NULL && strcmp(p->refused, why) == 0) {
-		log_tagged(LOG_DEBUG, PRINTER_TAGS(p), "printer %s: not connecting (again): %s", p->name, why);
-		return;
-	}
-	log_tagged(LOG_ERR, PRINTER_TAGS(p), "printer %s: not connecting: %s", p->name, why);
-	free(p->refused);
-	p->refused = xstrdup(why);
-}
-
 void
 printer_session(struct printer *p, const struct pmsg *m, int64_t now)
 {
 	switch (m->kind) {
 	case PM_CHECKED:
-		check_passed(p, m->data);
+		/* At a first contact, the check says what it pinned. */
+		if (m->data != NULL)
+			log_tagged(LOG_INFO, PRINTER_TAGS(p), "printer %s: %s", p->name, m->data);
 		paho_connect(p, now);
 		break;
 	case PM_CHECK_FAILED:
-		check_refused(p, m->data);
+		/* A refused certificate is an error; connecting again ("connected again") ends it. */
+		log_once_at(&p->conn_err, LOG_ERR, PRINTER_TAGS(p), "printer %s: not connecting: %s",
+		    p->name, m->data);
 		retry_later(p, now);
 		break;
 	case PM_CONNECTED:

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <syslog.h>	/* LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG for log_tagged */
 
 extern int log_verbose;		/* 0: info and above; 1+: debug */
@@ -43,15 +44,19 @@ void	log_vtagged(int pri, const struct log_tags *, const char *, va_list)
 	    __attribute__((format(printf, 3, 0)));
 
 /*
- * A failure that repeats is logged once at warning level, then at debug level until its text
- * changes (ntpd's client_log_error).  The caller keeps one struct log_once per source.
+ * A failure that repeats is logged once (at warning level, or pri), then at debug level until
+ * its text changes (ntpd's client_log_error).  The whole line is compared, however long; its
+ * start is kept in last for `status`.  The caller keeps one struct log_once per source.
  */
 struct log_once {
-	char	last[256];
+	uint64_t digest;	/* of the whole last line; 0: none */
+	char	 last[256];	/* its start */
 };
 void	log_once(struct log_once *, const char *, ...) __attribute__((format(printf, 2, 3)));
 void	log_once_tagged(struct log_once *, const struct log_tags *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+void	log_once_at(struct log_once *, int pri, const struct log_tags *, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
 void	log_once_clear(struct log_once *);	/* the failure is over: log the next one again */
 
 /* Copy untrusted bytes into dst as printable ASCII (\xNN escapes), NUL-terminated, truncated. */

@@ -276,6 +276,28 @@ test_once(void)
 	    "<7>" STAMP "printer a: timed out \\(again\\)\n\\'"), "log_once: %s", out);
 }
 
+/* Two long failures that differ only past what log_once keeps are two failures; pri holds. */
+static void
+test_once_long(void)
+{
+	struct log_once	lo;
+	char		pad[301], out[8192];
+
+	memset(&lo, 0, sizeof(lo));
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	capture_start();
+	log_init(0);
+	log_once_at(&lo, LOG_ERR, NULL, "pin %s: SHA256:AA", pad);
+	log_once_at(&lo, LOG_ERR, NULL, "pin %s: SHA256:BB", pad);
+	log_once_at(&lo, LOG_ERR, NULL, "pin %s: SHA256:BB", pad);
+	capture_end(out, sizeof(out));
+	CHECK(matches(out, "\\`<3>" STAMP "pin x+: SHA256:AA\n<3>" STAMP "pin x+: SHA256:BB\n\\'"),
+	    "log_once_at with long lines: %s", out);
+	CHECK(strlen(lo.last) == sizeof(lo.last) - 1 && strncmp(lo.last, "pin xxx", 7) == 0,
+	    "last keeps the line's start: %zu", strlen(lo.last));
+}
+
 struct escape_case {
 	const char	*in;
 	size_t		 inlen;
@@ -318,6 +340,7 @@ main(void)
 	test_stderr();
 	test_journal();
 	test_once();
+	test_once_long();
 	test_escape();
 	unlink(errpath);
 	rmdir(tmpdir);

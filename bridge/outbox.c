@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "outbox.h"
 #include "xmalloc.h"
@@ -125,23 +126,6 @@ outbox_close(struct outbox *ob)
 	free(ob);
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 outbox_put(struct outbox *ob, uint64_t seq, const char *id, enum ev_type type,
     time_t created, const char *body, size_t len, char *name, size_t namelen)
@@ -155,7 +139,7 @@ outbox_put(struct outbox *ob, uint64_t seq, const char *id, enum ev_type type,
 	if ((fd = openat(ob->tmpfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) == -1)
 		return -1;
-	if (write_all(fd, head, (size_t)n) == -1 || write_all(fd, body, len) == -1 ||
+	if (file_write_all(fd, head, (size_t)n) == -1 || file_write_all(fd, body, len) == -1 ||
 	    fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
@@ -391,22 +375,14 @@ outbox_disabled(struct outbox *ob, const char *tag)
 int
 outbox_disable(struct outbox *ob, const char *tag, const char *why)
 {
-	char	*text;
-	int	 fd, rv;
+	char	*text, *path;
+	int	 rv;
 
 	xasprintf(&text, "%s\n%s\n", tag, why);
-	if ((fd = openat(ob->basefd, "disabled.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1) {
-		free(text);
-		return -1;
-	}
-	rv = write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0 ? 0 : -1;
-	close(fd);
+	xasprintf(&path, "%s/disabled", ob->base);
+	rv = file_replace(path, text, strlen(text), 0600);
+	free(path);
 	free(text);
-	if (rv == 0)
-		rv = renameat(ob->basefd, "disabled.tmp", ob->basefd, "disabled");
-	if (rv == 0)
-		rv = fsync(ob->basefd);
 	return rv;
 }
 

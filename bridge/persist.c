@@ -7,14 +7,13 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "file.h"
 #include "log.h"
 #include "persist.h"
 #include "report.h"
@@ -146,27 +145,6 @@ job_to_json(const struct job *j)
 	return text;
 }
 
-static int
-file_replace(const char *dir, const char *tmp, const char *path, const char *text)
-{
-	size_t	len = strlen(text);
-	int	fd, dfd, rv = -1;
-
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) == -1)
-		return -1;
-	if (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0)
-		rv = 0;
-	if (close(fd) == -1 || rv == -1 || rename(tmp, path) == -1) {
-		unlink(tmp);
-		return -1;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-}
-
 static void
 mark_of(const struct job *j, struct persist_mark *m)
 {
@@ -184,7 +162,7 @@ persist_save(const char *state_dir, const char *serial, const struct job *j,
     struct persist_mark *mark, int force)
 {
 	struct persist_mark	 now;
-	char			*dir, *path, *tmp, *text;
+	char			*dir, *path, *text;
 	int			 rv;
 
 	if (!j->known)
@@ -199,9 +177,8 @@ persist_save(const char *state_dir, const char *serial, const struct job *j,
 		return -1;
 	}
 	path = state_path(state_dir, serial, "");
-	tmp = state_path(state_dir, serial, ".tmp");
 	text = job_to_json(j);
-	if ((rv = file_replace(dir, tmp, path, text)) == -1)
+	if ((rv = file_replace(path, text, strlen(text), 0640)) == -1)
 		log_once(&write_lo, "cannot write printer state in %s: %s; trying again at the "
 		    "next change", dir, strerror(errno));
 	else {
@@ -209,7 +186,6 @@ persist_save(const char *state_dir, const char *serial, const struct job *j,
 		log_once_clear(&write_lo);
 	}
 	free(text);
-	free(tmp);
 	free(path);
 	free(dir);
 	return rv;

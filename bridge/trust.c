@@ -35,6 +35,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "file.h"
 #include "log.h"
 #include "trust.h"
 #include "xmalloc.h"
@@ -303,49 +304,25 @@ pin_head(FILE *f, const struct trust_target *t, X509 *cert, const char *how,
 	    "%s\n", t->name, t->serial, when, how, subject, issuer, t->name, fp);
 }
 
-/* fsync a directory, so that a rename in it survives a crash. */
+/* The pin file's text, in memory: the caller frees *text. */
 static int
-dir_sync(const char *dir)
+pin_text(const struct trust_target *t, X509 *cert, const char *how, const char *fp,
+    char **text, size_t *len)
 {
-	int	fd, rv;
+	FILE	*f;
+	int	 ok;
 
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((f = open_memstream(text, len)) == NULL)
 		return -1;
-	rv = fsync(fd);
-	close(fd);
-	return rv;
-}
-
-/* The pin file's text into a new temporary file named by the template tmp; -1 with errno. */
-static int
-pin_tmp_write(char *tmp, const struct trust_target *t, X509 *cert, const char *how,
-    const char *fp)
-{
-	FILE	*f = NULL;
-	int	 fd, saved;
-
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		return -1;
-	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL)
-		goto fail;
 	pin_head(f, t, cert, how, fp);
-	if (PEM_write_X509(f, cert) != 1 || fflush(f) == EOF || fsync(fileno(f)) == -1)
-		goto fail;
-	fd = -1;
-	if (fclose(f) == EOF) {
-		f = NULL;
-		goto fail;
+	ok = PEM_write_X509(f, cert) == 1;
+	if (fclose(f) == EOF || !ok) {
+		free(*text);
+		*text = NULL;
+		errno = ENOMEM;
+		return -1;
 	}
 	return 0;
- fail:
-	saved = errno;
-	if (f != NULL)
-		fclose(f);
-	else if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-	return -1;
 }
 
 /*
@@ -357,12 +334,12 @@ pin_write(const struct trust_target *t, X509 *cert, const char *how, char *why,
     size_t whylen)
 {
 	unsigned char	 md[TRUST_FP_LEN];
-	char		 fp[TRUST_FP_STRLEN], *state, *path, *dir, *tmp;
+	char		 fp[TRUST_FP_STRLEN], *state, *path, *dir, *text = NULL;
+	size_t		 len;
 	int		 rv = -1;
 
 	pin_paths(t->serial, &state, &path);
 	xasprintf(&dir, "%s/trust", state);
-	xasprintf(&tmp, "%s/.%s.pin.XXXXXX", dir, t->serial);
 	if (cert_digest(cert, md) == -1) {
 		snprintf(why, whylen, "cannot compute the certificate's fingerprint");
 		goto fail;
@@ -374,19 +351,15 @@ pin_write(const struct trust_target *t, X509 *cert, const char *how, char *why,
 		goto fail;
 	}
 	pin_owner(state, dir);
-	if (pin_tmp_write(tmp, t, cert, how, fp) == -1) {
+	if (pin_text(t, cert, how, fp, &text, &len) == -1 ||
+	    file_replace(path, text, len, 0644) == -1) {
 		snprintf(why, whylen, "cannot write %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	pin_owner(state, tmp);
-	if (rename(tmp, path) == -1 || dir_sync(dir) == -1) {
-		snprintf(why, whylen, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto fail;
-	}
+	pin_owner(state, path);
 	rv = 0;
  fail:
-	free(tmp);
+	free(text);
 	free(dir);
 	free(path);
 	free(state);
